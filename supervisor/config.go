@@ -1,0 +1,28 @@
+package supervisor
+
+import "github.com/systemd-docker/systemd-docker/supervisor/runargs"
+
+// Config is everything one invocation of `systemd-docker run` needs. The
+// command line (cmd/systemd-docker) builds it; Run consumes it.
+type Config struct {
+	// Run is the scanned `docker run` part of the command line.
+	Run runargs.Args
+
+	// Logs copies the container's stdout/stderr to ours (the journal).
+	Logs bool
+	// Env copies our environment (minus systemd's own variables) into the container.
+	Env bool
+	// Cgroups names the hierarchies to move the container into ("all" when empty).
+	Cgroups []string
+	// PidFile, when set, receives the container's host pid.
+	PidFile string
+	// Notify leaves READY=1 to the container itself.
+	Notify bool
+
+	// DockerCLI is the docker client binary used for `docker create`.
+	DockerCLI string
+	// LogLevel is zap's level name: debug, info, warn, error.
+	LogLevel string
+	// Environ is our environment (os.Environ()); injectable for tests.
+	Environ []string
+}
