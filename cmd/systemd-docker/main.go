@@ -1,0 +1,57 @@
+// Command systemd-docker runs a Docker container as a systemd service:
+// `ExecStart=/opt/bin/systemd-docker run --rm --name %n IMAGE` in a unit
+// with Type=notify and NotifyAccess=all.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+
+	"github.com/systemd-docker/systemd-docker/supervisor"
+)
+
+// Set by the Makefile.
+var (
+	version = "dev"
+	commit  = "unknown"
+)
+
+func main() {
+	code, sig := run(os.Args[1:], os.Environ(), os.Stdout, os.Stderr)
+	if sig != 0 {
+		// Stopped before any container ran: end the way an unhandled
+		// signal would, so systemd sees a clean stop.
+		signal.Reset(sig)
+		_ = syscall.Kill(os.Getpid(), sig)
+	}
+	os.Exit(code)
+}
+
+func run(args, environ []string, stdout, stderr io.Writer) (int, syscall.Signal) {
+	inv, err := parseCommandLine(args, environ)
+	if err != nil {
+		fmt.Fprintf(stderr, "systemd-docker: %v\n", err)
+		return supervisor.ExitFailure, 0
+	}
+	switch inv.Command {
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return 0, 0
+	case "version":
+		fmt.Fprintf(stdout, "systemd-docker %s (commit %s, %s)\n", version, commit, runtime.Version())
+		return 0, 0
+	}
+	log, err := supervisor.NewLogger(inv.Config.LogLevel, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "systemd-docker: --log-level: %v\n", err)
+		return supervisor.ExitFailure, 0
+	}
+	defer log.Sync() //nolint:errcheck // stderr
+	res := supervisor.Run(context.Background(), inv.Config, supervisor.Options{Stdout: stdout, Stderr: stderr, Log: log})
+	return res.Code, res.Signal
+}

@@ -1,0 +1,61 @@
+package main
+
+// usage is the text of systemd-docker --help.
+const usage = `Usage: systemd-docker [FLAGS] run [docker run args…] IMAGE [CMD…]
+       systemd-docker version
+       systemd-docker help
+
+Runs a Docker container as a systemd service: creates it with "docker create",
+starts it, moves its processes into the unit's cgroup, tells systemd its pid
+(MAINPID) and READY=1, copies its output to the journal, forwards stop
+signals to it and exits with its exit code.
+
+Flags (before "run"; each may be written -x, --x, -name, --name, with the
+value as --name=VALUE or --name VALUE):
+  -p, --pid-file PATH    write the container's host pid to PATH (default: none)
+  -l, --logs[=BOOL]      copy the container's stdout/stderr to ours, i.e. to
+                         the journal (default: true)
+  -n, --notify[=BOOL]    the container sends READY=1 itself; systemd-docker
+                         only reports MAINPID (default: false)
+  -e, --env[=BOOL]       pass our environment into the container, except HOME,
+                         PATH and systemd's own variables (default: false)
+  -c, --cgroups NAME     cgroup hierarchy to move the container into; repeat
+                         for several; "name=systemd" is the minimum
+                         (default: all hierarchies)
+      --docker-cli PATH  docker client used to create the container
+                         (default: "docker", looked up in PATH)
+      --log-level LEVEL  debug, info, warn or error (default: info)
+  -h, --help             print this text
+A boolean flag also takes a following true/false word: --logs false.
+
+docker run args:
+  Everything after "run" is given to "docker create", so every docker run
+  flag works as with docker run. --rm and -d/--detach are handled by
+  systemd-docker: the container always runs detached, and with --rm it is
+  removed once it has stopped. The container's command after IMAGE is never
+  changed.
+
+Detach mode:
+  With --logs=false and without --rm, systemd-docker exits as soon as the
+  container runs; systemd goes on following the container's pid (MAINPID).
+
+Exit status:
+  125  systemd-docker itself or the Docker daemon failed
+       (bad command line, docker create failed, daemon unreachable, ...)
+  otherwise the container's own exit code
+
+Example unit file (/etc/systemd/system/nginx.service):
+  [Unit]
+  Description=nginx in Docker
+  After=docker.service
+  Requires=docker.service
+  [Service]
+  Type=notify
+  NotifyAccess=all
+  ExecStart=/opt/bin/systemd-docker run --rm --name %n nginx
+  Restart=on-failure
+  TimeoutStartSec=120
+  TimeoutStopSec=15
+  [Install]
+  WantedBy=multi-user.target
+`

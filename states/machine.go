@@ -1,0 +1,150 @@
+package states
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/looplab/fsm"
+	"go.uber.org/zap"
+)
+
+// Ports are the machine's ways to the outside world.
+type Ports struct {
+	Docker   Docker
+	Logs     Logs
+	Cgroups  Cgroups
+	Notifier Notifier
+	PidFile  PidFile
+	Log      *zap.Logger
+}
+
+// Transition is one step the machine took, for observers (logs, STATUS=,
+// metrics).
+type Transition struct {
+	From, To State
+	Event    Event
+	At       time.Time
+}
+
+// Observer is told of every transition, from the goroutine that owns the
+// machine. It must not block.
+type Observer func(Transition, *Facts)
+
+// Machine is one container's lifecycle. It is not safe for concurrent use:
+// one goroutine (the supervisor's) owns it.
+type Machine struct {
+	fsm       *fsm.FSM
+	spec      Spec
+	facts     Facts
+	ports     Ports
+	observers []Observer
+	stale     Container // the container cleanup-stale must remove
+	now       func() time.Time
+}
+
+// New returns a machine in the Lookup state.
+func New(spec Spec, ports Ports, observers ...Observer) *Machine {
+	if ports.Log == nil {
+		ports.Log = zap.NewNop()
+	}
+	return &Machine{
+		fsm:       fsm.NewFSM(string(Lookup), fsmEvents(), nil),
+		spec:      spec,
+		ports:     ports,
+		observers: observers,
+		now:       time.Now,
+	}
+}
+
+// State is the current state.
+func (m *Machine) State() State { return State(m.fsm.Current()) }
+
+// Facts is what the machine has learnt so far.
+func (m *Machine) Facts() *Facts { return &m.facts }
+
+// Spec is what the machine was asked to do.
+func (m *Machine) Spec() Spec { return m.spec }
+
+// Can reports whether ev is allowed in the current state.
+func (m *Machine) Can(ev Event) bool { return m.fsm.Can(string(ev)) }
+
+// Act runs the current state's action and returns the event it ends with.
+// ctx is cancelled by the supervisor to interrupt the action.
+func (m *Machine) Act(ctx context.Context) (Event, error) {
+	switch m.State() {
+	case Lookup:
+		return m.lookup(ctx)
+	case CleanupStale:
+		return m.cleanupStale(ctx)
+	case Create:
+		return m.create(ctx)
+	case Start:
+		return m.start(ctx)
+	case MigrateCgroups:
+		return m.migrateCgroups(ctx)
+	case Notify:
+		return m.notify(ctx)
+	case Watch:
+		return m.watch(ctx)
+	case Stop:
+		return m.stop(ctx)
+	case Remove:
+		return m.remove(ctx)
+	}
+	return "", fmt.Errorf("state %q has no action", m.State())
+}
+
+// Interruptible reports whether the current action may be cut short by
+// ev (EvStop or EvExited): the supervisor then cancels the action.
+func (m *Machine) Interruptible(ev Event) bool {
+	return (ev == EvStop || ev == EvExited) && m.Can(ev)
+}
+
+// Resolve chooses the event that ends the current state, given what the
+// action returned and the interrupt (EvStop, EvExited or "") that arrived
+// while it ran. An allowed interrupt wins; a failed action aborts (stop,
+// then remove) when a container of ours exists, and fails otherwise.
+func (m *Machine) Resolve(ev Event, err error, interrupt Event) Event {
+	if interrupt != "" && m.Can(interrupt) {
+		if interrupt == EvExited {
+			m.facts.Exited = true
+		}
+		if interrupt == EvStop && m.facts.StopReason == "" {
+			m.facts.StopReason = "stop requested"
+		}
+		return interrupt
+	}
+	if err != nil {
+		if m.facts.Err == nil {
+			m.facts.Err = err
+			m.facts.FailedIn = m.State()
+		}
+		if m.facts.ContainerID != "" && m.Can(EvAbort) {
+			return EvAbort
+		}
+		return EvFail
+	}
+	if ev == EvExited {
+		m.facts.Exited = true
+	}
+	return ev
+}
+
+// Fire takes the transition for ev and tells the observers.
+func (m *Machine) Fire(ev Event) error {
+	from := m.State()
+	if err := m.fsm.Event(context.Background(), string(ev)); err != nil {
+		return fmt.Errorf("event %q in state %q: %w", ev, from, err)
+	}
+	t := Transition{From: from, To: m.State(), Event: ev, At: m.now()}
+	for _, o := range m.observers {
+		o(t, &m.facts)
+	}
+	return nil
+}
+
+// ErrInterrupted is what an action returns when its context was cancelled
+// and it has nothing better to say.
+var ErrInterrupted = errors.New("interrupted")

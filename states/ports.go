@@ -1,0 +1,85 @@
+package states
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned by a Docker port when the container does not exist.
+var ErrNotFound = errors.New("no such container")
+
+// Container is what the machine needs to know of a container.
+type Container struct {
+	ID          string
+	Name        string
+	Running     bool
+	Pid         int // host pid of its init process; 0 when not running
+	ExitCode    int
+	OOMKilled   bool
+	Labels      map[string]string
+	StopSignal  string
+	StopTimeout *int // seconds; nil: Docker's default
+	TTY         bool
+	StartedAt   time.Time
+}
+
+// CreateSpec is what `docker create` is asked to make.
+type CreateSpec struct {
+	Options []string // docker run options, ours removed
+	Labels  map[string]string
+	Env     []string // KEY=VALUE to pass without exposing values on a command line
+	Image   string
+	Command []string
+}
+
+// Docker is the container engine, as the states use it.
+type Docker interface {
+	// Inspect returns ErrNotFound (wrapped) when there is no such container.
+	Inspect(ctx context.Context, nameOrID string) (Container, error)
+	// Create makes the container and returns its ID.
+	Create(ctx context.Context, spec CreateSpec) (string, error)
+	Start(ctx context.Context, id string) error
+	// Stop sends signal (the container's own when ""), waits timeout (the
+	// container's own when nil), then kills. A missing container is success.
+	Stop(ctx context.Context, id string, signal string, timeout *int) error
+	// Wait blocks until the container is not running and returns its state.
+	Wait(ctx context.Context, id string) (Container, error)
+	// Remove force-removes the container and its anonymous volumes. A
+	// missing container is success.
+	Remove(ctx context.Context, id string) error
+	// FindByLabel lists the IDs of containers (running or not) with label key=value.
+	FindByLabel(ctx context.Context, key, value string) ([]string, error)
+}
+
+// Logs copies a container's output to ours.
+type Logs interface {
+	// Attach starts copying id's stdout and stderr (one raw stream when
+	// tty). It returns once attached, so nothing printed after it is lost.
+	Attach(ctx context.Context, id string, tty bool) error
+}
+
+// Cgroups moves the container's processes into the unit's cgroups.
+type Cgroups interface {
+	Migrate(ctx context.Context, pid int, containerID string) error
+}
+
+// Notifier speaks sd_notify(3) to systemd. Every method is a no-op when
+// there is no NOTIFY_SOCKET.
+type Notifier interface {
+	// Ready tells systemd the container's pid (MAINPID) and, when ready,
+	// READY=1, and a STATUS= line.
+	Ready(mainPid int, ready bool, status string) error
+	// Status sends STATUS=.
+	Status(status string) error
+	// Stopping sends STOPPING=1 and STATUS=.
+	Stopping(status string) error
+	// Reclaim makes this process the main process again (MAINPID=self) and
+	// waits until systemd has seen it, so that our exit status is the unit's.
+	Reclaim() error
+}
+
+// PidFile records the container's pid for others.
+type PidFile interface {
+	Write(pid int) error
+}

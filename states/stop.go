@@ -1,0 +1,57 @@
+package states
+
+import (
+	"context"
+	"fmt"
+)
+
+// stop ends the container gracefully: docker stop with the container's own
+// stop signal and timeout (from --stop-signal/--stop-timeout or the image),
+// then kill; and waits for its exit code. After an interrupted create it
+// finds the container by our invocation label.
+func (m *Machine) stop(ctx context.Context) (Event, error) {
+	if m.facts.ContainerID == "" {
+		ids, err := m.ports.Docker.FindByLabel(ctx, LabelInvocation, m.spec.Invocation)
+		if err != nil {
+			return "", fmt.Errorf("find the container this invocation created: %w", err)
+		}
+		if len(ids) == 0 {
+			return EvStopped, nil
+		}
+		m.facts.ContainerID = ids[0]
+	}
+	id := m.facts.ContainerID
+	if err := m.ports.Notifier.Stopping(m.stopStatus()); err != nil {
+		m.ports.Log.Warn("tell systemd we are stopping", logError(err))
+	}
+	if err := m.ports.Docker.Stop(ctx, id, "", nil); err != nil {
+		return "", fmt.Errorf("stop container %s: %w", short(id), err)
+	}
+	if err := m.collectExit(ctx); err != nil {
+		return "", err
+	}
+	return EvStopped, nil
+}
+
+func (m *Machine) stopStatus() string {
+	sig := m.spec.StopSignal
+	if sig == "" {
+		sig = "its stop signal"
+	}
+	if m.spec.StopTimeout != nil {
+		return fmt.Sprintf("stopping (%s, %ds)", sig, *m.spec.StopTimeout)
+	}
+	return fmt.Sprintf("stopping (%s)", sig)
+}
+
+// collectExit learns the container's exit code once it no longer runs.
+func (m *Machine) collectExit(ctx context.Context) error {
+	id := m.facts.ContainerID
+	c, err := m.ports.Docker.Wait(ctx, id)
+	if err != nil {
+		return fmt.Errorf("wait for container %s to exit: %w", short(id), err)
+	}
+	m.facts.ExitCode = c.ExitCode
+	m.facts.OOMKilled = c.OOMKilled
+	return nil
+}

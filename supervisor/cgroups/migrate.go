@@ -1,0 +1,419 @@
+package cgroups
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Migrator moves a container's processes into the cgroups of another
+// process (normally systemd-docker itself, i.e. the unit's cgroups).
+// The zero value is ready to use on a real host.
+type Migrator struct {
+	// Proc is the procfs mount; "" means "/proc". Tests point it at a fixture tree.
+	// Mounts are read from Proc/self/mountinfo.
+	Proc string
+	// Log receives a warning when the selection leaves systemd's tracking
+	// hierarchy out, and debug messages per move; nil means no logging.
+	Log *zap.Logger
+	// Write puts pid into the cgroup whose directory is dir. nil means
+	// writing "<pid>\n" to dir/cgroup.procs. Errors must wrap the errno
+	// (EINVAL is retried, ESRCH means the process is gone).
+	Write func(dir string, pid int) error
+	// MaxRounds bounds the re-read/move rounds per hierarchy (forks during
+	// the move are caught by the next round); 0 means 10.
+	MaxRounds int
+	// Retries is how often a write failing with EINVAL (task still being
+	// created) is retried; 0 means 5.
+	Retries int
+	// Backoff is the first EINVAL retry delay, doubled each retry; 0 means 10ms.
+	Backoff time.Duration
+}
+
+// Target says what to move where.
+type Target struct {
+	// Pid is the container's init process (host pid).
+	Pid int
+	// ContainerID is the full container ID. A source cgroup whose path
+	// contains it is treated as the container's own: every process in it is
+	// moved. Any other source cgroup (e.g. "/") is treated as shared: only
+	// Pid and its descendants are moved. IDs shorter than 12 characters
+	// are never trusted to name a cgroup.
+	ContainerID string
+	// Into is the process whose cgroups are the destination; 0 means the
+	// calling process (Proc/self).
+	Into int
+	// Selection is the --cgroups list, see Select.
+	Selection []string
+}
+
+// Skip is a selected hierarchy that Migrate left alone; the caller should
+// log it as a warning.
+type Skip struct {
+	Hierarchy string // Hierarchy.Name()
+	Dir       string // the directory concerned, if any
+	Reason    string
+}
+
+// Result reports what Migrate did.
+type Result struct {
+	// Moved lists each pid written successfully at least once, in order of first move.
+	Moved []int
+	// Hierarchies names the hierarchies (Hierarchy.Name()) into which at least one pid was written.
+	Hierarchies []string
+	// Skipped lists selected hierarchies that were not migrated.
+	Skipped []Skip
+}
+
+// Migrate moves the container's processes, hierarchy by hierarchy, from the
+// cgroups of t.Pid into the cgroups of t.Into. Hierarchies come from
+// /proc/<t.Pid>/cgroup filtered by Select(t.Selection); they are processed
+// v1 controllers first, then named ones (name=systemd), then the v2 one, so
+// systemd sees a process in the unit only once it has been moved everywhere.
+//
+// Per hierarchy: identical source and destination paths need nothing; a
+// hierarchy that is not mounted or whose destination directory does not exist
+// (systemd creates no unit directory in v1 controllers it does not manage) is
+// reported in Result.Skipped; otherwise the container's processes are
+// written to the destination, retrying EINVAL, ignoring ESRCH, and the
+// source is re-read until no container process is left (at most MaxRounds).
+//
+// On error, the returned Result describes what was done before it; errors
+// name the hierarchy, the directories and the pid.
+func (m *Migrator) Migrate(ctx context.Context, t Target) (Result, error) {
+	var res Result
+	if t.Pid <= 0 {
+		return res, fmt.Errorf("cgroups: invalid container pid %d", t.Pid)
+	}
+	proc := m.Proc
+	if proc == "" {
+		proc = "/proc"
+	}
+	log := m.Log
+	if log == nil {
+		log = zap.NewNop()
+	}
+	src, err := readProcCgroup(filepath.Join(proc, strconv.Itoa(t.Pid), "cgroup"))
+	if err != nil {
+		return res, fmt.Errorf("cgroups: cgroups of container pid %d: %w", t.Pid, err)
+	}
+	into := "self"
+	if t.Into > 0 {
+		into = strconv.Itoa(t.Into)
+	}
+	dst, err := readProcCgroup(filepath.Join(proc, into, "cgroup"))
+	if err != nil {
+		return res, fmt.Errorf("cgroups: cgroups of destination process %s: %w", into, err)
+	}
+	mounts, err := readMountinfo(filepath.Join(proc, "self", "mountinfo"))
+	if err != nil {
+		return res, err
+	}
+	sel, err := Select(t.Selection, src)
+	if err != nil {
+		return res, err
+	}
+	if tr, ok := trackingHierarchy(src); ok && !containsHierarchy(sel, tr) {
+		log.Warn("cgroup selection leaves out systemd's tracking hierarchy; systemd will lose track of the container (add name=systemd to --cgroups)",
+			zap.String("hierarchy", tr.Name()), zap.Strings("selection", t.Selection))
+	}
+	sort.SliceStable(sel, func(i, j int) bool { return rank(sel[i]) < rank(sel[j]) })
+
+	moved := map[int]bool{}
+	for _, h := range sel {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		name := h.Name()
+		d, ok := matchHierarchy(dst, h)
+		if !ok {
+			return res, fmt.Errorf("cgroups: hierarchy %s: destination process %s is not in it", name, into)
+		}
+		if d.Path == h.Path {
+			log.Debug("container already in destination cgroup", zap.String("hierarchy", name), zap.String("path", h.Path))
+			continue
+		}
+		sm, err := findMount(mounts, h, h.Path)
+		if errors.Is(err, errNotMounted) {
+			res.Skipped = append(res.Skipped, Skip{Hierarchy: name, Reason: "hierarchy " + name + " is not mounted in this mount namespace"})
+			continue
+		} else if err != nil {
+			return res, err
+		}
+		dm, err := findMount(mounts, h, d.Path)
+		if err != nil {
+			return res, fmt.Errorf("cgroups: hierarchy %s: destination: %w", name, err)
+		}
+		srcDir, _ := sm.Dir(h.Path)
+		dstDir, _ := dm.Dir(d.Path)
+		if fi, err := os.Stat(dstDir); err != nil || !fi.IsDir() {
+			res.Skipped = append(res.Skipped, Skip{Hierarchy: name, Dir: dstDir,
+				Reason: fmt.Sprintf("destination cgroup directory %s does not exist (systemd does not manage %s for this unit); the container stays in %s", dstDir, name, h.Path)})
+			continue
+		}
+		byID := len(t.ContainerID) >= 12 && strings.Contains(h.Path, t.ContainerID)
+		wrote, err := m.moveHierarchy(ctx, log, name, srcDir, dstDir, byID, t.Pid, proc, func(pid int) {
+			if !moved[pid] {
+				moved[pid] = true
+				res.Moved = append(res.Moved, pid)
+			}
+		})
+		if wrote {
+			res.Hierarchies = append(res.Hierarchies, name)
+		}
+		if err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// rank orders hierarchies: v1 controllers, named v1 hierarchies, v2.
+func rank(h Hierarchy) int {
+	switch {
+	case h.V2():
+		return 2
+	case h.named():
+		return 1
+	}
+	return 0
+}
+
+// trackingHierarchy is the hierarchy systemd uses to track units: v2 when
+// present, else name=systemd.
+func trackingHierarchy(hs []Hierarchy) (Hierarchy, bool) {
+	for _, h := range hs {
+		if h.V2() {
+			return h, true
+		}
+	}
+	for _, h := range hs {
+		if sameSet(h.Controllers, []string{"name=systemd"}) {
+			return h, true
+		}
+	}
+	return Hierarchy{}, false
+}
+
+func containsHierarchy(hs []Hierarchy, x Hierarchy) bool {
+	_, ok := matchHierarchy(hs, x)
+	return ok
+}
+
+func matchHierarchy(hs []Hierarchy, x Hierarchy) (Hierarchy, bool) {
+	for _, h := range hs {
+		if h.V2() == x.V2() && sameSet(h.Controllers, x.Controllers) {
+			return h, true
+		}
+	}
+	return Hierarchy{}, false
+}
+
+// moveHierarchy runs the move rounds for one hierarchy. wrote reports
+// whether at least one write succeeded.
+func (m *Migrator) moveHierarchy(ctx context.Context, log *zap.Logger, name, srcDir, dstDir string, byID bool, initPid int, proc string, onMoved func(int)) (wrote bool, err error) {
+	maxRounds := m.MaxRounds
+	if maxRounds <= 0 {
+		maxRounds = 10
+	}
+	for round := 0; ; round++ {
+		pids, err := containerPids(proc, srcDir, byID, initPid)
+		if err != nil {
+			if round > 0 && errors.Is(err, os.ErrNotExist) {
+				return wrote, nil // source cgroup removed once empty (e.g. a docker scope)
+			}
+			return wrote, fmt.Errorf("cgroups: hierarchy %s: listing container processes in %s: %w", name, srcDir, err)
+		}
+		if len(pids) == 0 {
+			return wrote, nil
+		}
+		if round >= maxRounds {
+			return wrote, fmt.Errorf("cgroups: hierarchy %s: container processes %v still in %s after %d rounds of moving them into %s", name, pids, srcDir, maxRounds, dstDir)
+		}
+		for _, pid := range pids {
+			err := m.write(ctx, dstDir, pid)
+			if errors.Is(err, syscall.ESRCH) {
+				log.Debug("process gone before move", zap.String("hierarchy", name), zap.Int("pid", pid))
+				continue
+			}
+			if err != nil {
+				return wrote, fmt.Errorf("cgroups: hierarchy %s: moving pid %d from %s into %s: %w", name, pid, srcDir, dstDir, err)
+			}
+			wrote = true
+			onMoved(pid)
+			log.Debug("moved process", zap.String("hierarchy", name), zap.Int("pid", pid), zap.String("from", srcDir), zap.String("to", dstDir))
+		}
+	}
+}
+
+// write writes pid into dir, retrying EINVAL with exponential backoff.
+func (m *Migrator) write(ctx context.Context, dir string, pid int) error {
+	w := m.Write
+	if w == nil {
+		w = writeProcs
+	}
+	retries := m.Retries
+	if retries <= 0 {
+		retries = 5
+	}
+	backoff := m.Backoff
+	if backoff <= 0 {
+		backoff = 10 * time.Millisecond
+	}
+	for attempt := 0; ; attempt++ {
+		err := w(dir, pid)
+		if err == nil || !errors.Is(err, syscall.EINVAL) || attempt >= retries {
+			return err
+		}
+		timer := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return fmt.Errorf("%w (while retrying after %v)", ctx.Err(), err)
+		case <-timer.C:
+		}
+		backoff *= 2
+	}
+}
+
+// writeProcs is the default Write: "<pid>\n" into dir/cgroup.procs.
+func writeProcs(dir string, pid int) error {
+	f, err := os.OpenFile(filepath.Join(dir, "cgroup.procs"), os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(strconv.Itoa(pid) + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// containerPids lists the container processes in srcDir: all of them when
+// the cgroup is the container's own, else initPid and its descendants.
+func containerPids(proc, srcDir string, byID bool, initPid int) ([]int, error) {
+	all, err := readPids(filepath.Join(srcDir, "cgroup.procs"))
+	if err != nil || byID {
+		return all, err
+	}
+	ppids := map[int]int{}
+	var out []int
+	for _, p := range all {
+		if isDescendant(proc, p, initPid, ppids) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// isDescendant reports whether p is root or one of its descendants,
+// following the ppid chain in proc/<p>/stat. A process whose stat cannot be
+// read (it exited) is not a descendant.
+func isDescendant(proc string, p, root int, cache map[int]int) bool {
+	for i := 0; i < 4096; i++ {
+		if p == root {
+			return true
+		}
+		if p <= 1 {
+			return false
+		}
+		pp, ok := cache[p]
+		if !ok {
+			var err error
+			pp, err = readPpid(filepath.Join(proc, strconv.Itoa(p), "stat"))
+			if err != nil {
+				pp = 0
+			}
+			cache[p] = pp
+		}
+		if pp == p {
+			return false
+		}
+		p = pp
+	}
+	return false
+}
+
+// readPpid returns field 4 of /proc/<pid>/stat. comm (field 2) may contain
+// spaces and ')', so fields are counted after the last ')'.
+func readPpid(file string) (int, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return 0, err
+	}
+	return parseStatPpid(string(b))
+}
+
+func parseStatPpid(s string) (int, error) {
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, errors.New("cgroups: malformed stat: no ')'")
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 2 {
+		return 0, errors.New("cgroups: malformed stat: too few fields")
+	}
+	pp, err := strconv.Atoi(f[1])
+	if err != nil {
+		return 0, fmt.Errorf("cgroups: malformed stat ppid %q", f[1])
+	}
+	return pp, nil
+}
+
+func readPids(file string) ([]int, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var pids []int
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		p, err := strconv.Atoi(line)
+		if err != nil {
+			return nil, fmt.Errorf("%s: bad pid %q", file, line)
+		}
+		pids = append(pids, p)
+	}
+	return pids, sc.Err()
+}
+
+func readProcCgroup(file string) ([]Hierarchy, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	hs, err := ParseProcCgroup(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return hs, nil
+}
+
+func readMountinfo(file string) ([]Mount, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("cgroups: %w", err)
+	}
+	defer f.Close()
+	ms, err := ParseMountinfo(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return ms, nil
+}

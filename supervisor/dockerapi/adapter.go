@@ -1,0 +1,279 @@
+// Package dockerapi is the one place that speaks to the Docker daemon: its
+// HTTP API through github.com/docker/docker/client (API version
+// negotiated, never pinned) and, for create only, the docker CLI, so that
+// every `docker run` flag, image pull and registry credential works exactly
+// as in docker.
+package dockerapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/systemd-docker/systemd-docker/states"
+)
+
+// CallTimeout bounds every daemon call that is not a stream.
+const CallTimeout = 30 * time.Second
+
+// Adapter implements states.Docker and what the supervisor and watchers need.
+type Adapter struct {
+	api *client.Client
+	cli *CLI
+}
+
+// New connects as the docker CLI would ($DOCKER_HOST, $DOCKER_CERT_PATH …)
+// and checks that the daemon answers within timeout.
+func New(ctx context.Context, cli *CLI, timeout time.Duration) (*Adapter, error) {
+	api, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("docker client: %w; check DOCKER_HOST", err)
+	}
+	a := &Adapter{api: api, cli: cli}
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if _, err := api.Ping(pctx); err != nil {
+		api.Close()
+		return nil, &DaemonError{Host: api.DaemonHost(), Err: err}
+	}
+	return a, nil
+}
+
+// DaemonError says that the daemon did not answer.
+type DaemonError struct {
+	Host string
+	Err  error
+}
+
+func (e *DaemonError) Error() string {
+	return fmt.Sprintf("docker daemon at %s does not answer: %v; is dockerd running (systemctl status docker), and is DOCKER_HOST right?", e.Host, e.Err)
+}
+
+func (e *DaemonError) Unwrap() error { return e.Err }
+
+// Host is the daemon's address.
+func (a *Adapter) Host() string { return a.api.DaemonHost() }
+
+// Close releases the client.
+func (a *Adapter) Close() error { return a.api.Close() }
+
+func call(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, CallTimeout)
+}
+
+func notFound(err error) error {
+	if err != nil && client.IsErrNotFound(err) {
+		return fmt.Errorf("%w: %v", states.ErrNotFound, err)
+	}
+	return err
+}
+
+// Inspect implements states.Docker.
+func (a *Adapter) Inspect(ctx context.Context, nameOrID string) (states.Container, error) {
+	ctx, cancel := call(ctx)
+	defer cancel()
+	r, err := a.api.ContainerInspect(ctx, nameOrID)
+	if err != nil {
+		return states.Container{}, notFound(err)
+	}
+	return fromInspect(r), nil
+}
+
+func fromInspect(r container.InspectResponse) states.Container {
+	c := states.Container{ID: r.ID, Name: strings.TrimPrefix(r.Name, "/")}
+	if r.State != nil {
+		c.Running = r.State.Running
+		c.Pid = r.State.Pid
+		c.ExitCode = r.State.ExitCode
+		c.OOMKilled = r.State.OOMKilled
+		c.StartedAt, _ = time.Parse(time.RFC3339Nano, r.State.StartedAt)
+	}
+	if r.Config != nil {
+		c.Labels = r.Config.Labels
+		c.StopSignal = r.Config.StopSignal
+		c.StopTimeout = r.Config.StopTimeout
+		c.TTY = r.Config.Tty
+	}
+	return c
+}
+
+// Create implements states.Docker through the docker CLI.
+func (a *Adapter) Create(ctx context.Context, spec states.CreateSpec) (string, error) {
+	return a.cli.Create(ctx, spec)
+}
+
+// Start implements states.Docker.
+func (a *Adapter) Start(ctx context.Context, id string) error {
+	ctx, cancel := call(ctx)
+	defer cancel()
+	return notFound(a.api.ContainerStart(ctx, id, container.StartOptions{}))
+}
+
+// Stop implements states.Docker. The daemon sends the signal, waits, then
+// kills; our deadline leaves it the whole stop timeout.
+func (a *Adapter) Stop(ctx context.Context, id, signal string, timeout *int) error {
+	wait := 10 * time.Second
+	if timeout != nil {
+		wait = time.Duration(*timeout) * time.Second
+	} else if c, err := a.Inspect(ctx, id); err == nil && c.StopTimeout != nil {
+		wait = time.Duration(*c.StopTimeout) * time.Second
+	}
+	if wait < 0 { // -1: wait forever, as docker does
+		wait = 365 * 24 * time.Hour
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait+CallTimeout)
+	defer cancel()
+	err := a.api.ContainerStop(ctx, id, container.StopOptions{Signal: signal, Timeout: timeout})
+	if err != nil && client.IsErrNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// Kill sends signal (a name such as "HUP" or a number) to the container.
+func (a *Adapter) Kill(ctx context.Context, id, signal string) error {
+	ctx, cancel := call(ctx)
+	defer cancel()
+	return notFound(a.api.ContainerKill(ctx, id, signal))
+}
+
+// Wait implements states.Docker: it returns once the container does not
+// run, with its final state.
+func (a *Adapter) Wait(ctx context.Context, id string) (states.Container, error) {
+	for {
+		c, err := a.Inspect(ctx, id)
+		if err != nil || !c.Running {
+			return c, err
+		}
+		okC, errC := a.api.ContainerWait(ctx, id, container.WaitConditionNotRunning)
+		select {
+		case <-okC:
+		case err := <-errC:
+			if ctx.Err() != nil {
+				return c, ctx.Err()
+			}
+			if client.IsErrNotFound(err) {
+				return c, notFound(err)
+			}
+			// The stream broke (daemon restart?): look again.
+			select {
+			case <-ctx.Done():
+				return c, ctx.Err()
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// Remove implements states.Docker: force, with anonymous volumes, as
+// `docker run --rm` does. A missing container, or one already being
+// removed, is success.
+func (a *Adapter) Remove(ctx context.Context, id string) error {
+	ctx, cancel := call(ctx)
+	defer cancel()
+	err := a.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	if err == nil || client.IsErrNotFound(err) || strings.Contains(err.Error(), "is already in progress") {
+		return nil
+	}
+	return err
+}
+
+// FindByLabel implements states.Docker.
+func (a *Adapter) FindByLabel(ctx context.Context, key, value string) ([]string, error) {
+	ctx, cancel := call(ctx)
+	defer cancel()
+	list, err := a.api.ContainerList(ctx, container.ListOptions{
+		All:     true,
+		Filters: filters.NewArgs(filters.Arg("label", key+"="+value)),
+	})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(list))
+	for i, c := range list {
+		ids[i] = c.ID
+	}
+	return ids, nil
+}
+
+// Attach connects to the container's stdout and stderr stream. Copy then
+// moves the output until the stream ends; Close ends it early.
+func (a *Adapter) Attach(ctx context.Context, id string) (*Stream, error) {
+	ctx, cancel := call(ctx)
+	defer cancel()
+	r, err := a.api.ContainerAttach(ctx, id, container.AttachOptions{Stream: true, Stdout: true, Stderr: true})
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &Stream{resp: r}, nil
+}
+
+// Stream is an attached container's output.
+type Stream struct{ resp types.HijackedResponse }
+
+// Copy moves the output to stdout and stderr until the stream ends: one raw
+// stream for a tty, else Docker's multiplexed stdout/stderr frames.
+func (s *Stream) Copy(stdout, stderr io.Writer, tty bool) error {
+	var err error
+	if tty {
+		_, err = io.Copy(stdout, s.resp.Reader)
+	} else {
+		_, err = stdcopy.StdCopy(stdout, stderr, s.resp.Reader)
+	}
+	return err
+}
+
+// Close ends the stream.
+func (s *Stream) Close() { s.resp.Close() }
+
+// ContainerEvent is one Docker event about the container.
+type ContainerEvent struct {
+	Action   string // die, oom, start, restart, health_status: healthy …
+	ExitCode string // for die
+	Time     time.Time
+}
+
+// Events streams the container's events until ctx ends or the stream
+// breaks (the error channel then says why).
+func (a *Adapter) Events(ctx context.Context, id string) (<-chan ContainerEvent, <-chan error) {
+	out := make(chan ContainerEvent)
+	errs := make(chan error, 1)
+	msgs, errc := a.api.Events(ctx, events.ListOptions{Filters: filters.NewArgs(
+		filters.Arg("type", string(events.ContainerEventType)),
+		filters.Arg("container", id),
+	)})
+	go func() {
+		defer close(out)
+		for {
+			select {
+			case m := <-msgs:
+				ev := ContainerEvent{Action: string(m.Action), ExitCode: m.Actor.Attributes["exitCode"],
+					Time: time.Unix(0, m.TimeNano)}
+				select {
+				case out <- ev:
+				case <-ctx.Done():
+					return
+				}
+			case err := <-errc:
+				if err == nil || errors.Is(err, io.EOF) {
+					err = io.ErrUnexpectedEOF
+				}
+				errs <- err
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, errs
+}

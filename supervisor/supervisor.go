@@ -1,0 +1,201 @@
+// Package supervisor runs one container under systemd: it wires the state
+// machine (package states) to Docker, cgroupfs, sd_notify(3) and the
+// watchers, and owns the machine from one goroutine. See systemd.service(5)
+// for Type=notify, NotifyAccess= and MAINPID.
+package supervisor
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/systemd-docker/systemd-docker/states"
+	"github.com/systemd-docker/systemd-docker/supervisor/cgroups"
+	"github.com/systemd-docker/systemd-docker/supervisor/dockerapi"
+	"github.com/systemd-docker/systemd-docker/supervisor/sdnotify"
+)
+
+// ExitFailure is docker run's code for a failure of its own or the daemon's.
+const ExitFailure = 125
+
+// Result is how the program should end.
+type Result struct {
+	// Code is the exit status: the container's own, or ExitFailure.
+	Code int
+	// Signal, when set, should be raised on ourselves instead of exiting
+	// with Code: we were stopped before any container ran.
+	Signal syscall.Signal
+}
+
+// Options are the supervisor's ties to the process it runs in.
+type Options struct {
+	Stdout, Stderr io.Writer
+	Log            *zap.Logger
+	// DaemonTimeout bounds the first contact with dockerd.
+	DaemonTimeout time.Duration
+	// DrainTimeout bounds the wait for the container's last output.
+	DrainTimeout time.Duration
+}
+
+// Run supervises the container cfg describes until it ends, and says how
+// to exit. Failures are logged once, here.
+func Run(ctx context.Context, cfg Config, o Options) Result {
+	log := o.Log
+	s, err := prepare(ctx, cfg, o)
+	if err != nil {
+		log.Error(err.Error())
+		return Result{Code: ExitFailure}
+	}
+	defer s.docker.Close()
+	return s.run(ctx)
+}
+
+// prepare checks the input and the daemon, and builds the machine: nothing
+// is created before every check has passed.
+func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
+	if o.DaemonTimeout == 0 {
+		o.DaemonTimeout = 10 * time.Second
+	}
+	if o.DrainTimeout == 0 {
+		o.DrainTimeout = 10 * time.Second
+	}
+	run := cfg.Run
+	if r := run.Restart; r != "" && r != "no" {
+		return nil, fmt.Errorf("docker run --restart=%s cannot work under a supervisor: the container would restart behind systemd's back; remove it and use Restart=on-failure (or always) in the unit's [Service] section", r)
+	}
+	if run.Interactive && !stdinUsable() {
+		return nil, fmt.Errorf("docker run -i needs a standard input, and this one is closed or /dev/null; remove -i, or set StandardInput= in the unit")
+	}
+	if err := checkSelection(cfg.Cgroups); err != nil {
+		return nil, err
+	}
+	if cfg.PidFile != "" {
+		if err := (pidFile{cfg.PidFile}).checkWritable(); err != nil {
+			return nil, err
+		}
+	}
+	cli := &dockerapi.CLI{Path: cfg.DockerCLI, Stderr: o.Stderr, Environ: cfg.Environ}
+	if err := cli.Check(); err != nil {
+		return nil, err
+	}
+	docker, err := dockerapi.New(ctx, cli, o.DaemonTimeout)
+	if err != nil {
+		return nil, err
+	}
+	if run.Detach {
+		o.Log.Info("docker run -d is ignored: systemd-docker supervises the container itself (see --logs=false for detach mode)")
+	}
+
+	s := &supervisor{cfg: cfg, opts: o, log: o.Log, docker: docker,
+		notifier: sdnotify.FromEnv(cfg.Environ),
+		inputs:   make(chan inputEvent, 16)}
+	s.logs = &logCopier{docker: docker, stdout: o.Stdout, stderr: o.Stderr, log: o.Log}
+	s.cgroups = &cgroupMover{m: &cgroups.Migrator{Log: o.Log}, selection: cfg.Cgroups, log: o.Log}
+
+	var env []string
+	if cfg.Env {
+		env = containerEnv(cfg.Environ)
+	}
+	invocation := envValue(cfg.Environ, "INVOCATION_ID")
+	if invocation == "" {
+		invocation = randomID()
+	}
+	spec := states.Spec{
+		Name:        run.Name,
+		Remove:      run.Remove,
+		TTY:         run.TTY,
+		Logs:        cfg.Logs,
+		Notify:      cfg.Notify,
+		Detach:      !cfg.Logs && !run.Remove,
+		StopSignal:  run.StopSignal,
+		StopTimeout: run.StopTimeout,
+		ArgsHash:    run.Hash(env...),
+		Invocation:  invocation,
+		WritePid:    cfg.PidFile != "",
+		Create: states.CreateSpec{
+			Options: run.Options,
+			Env:     env,
+			Image:   run.Image,
+			Command: run.Command,
+		},
+	}
+	if unit := unitName(); unit != "" {
+		spec.Create.Labels = map[string]string{states.LabelUnit: unit}
+	}
+	ports := states.Ports{Docker: docker, Logs: s.logs, Cgroups: s.cgroups, Notifier: s.notifier,
+		PidFile: pidFile{cfg.PidFile}, Log: o.Log}
+	s.machine = states.New(spec, ports, s.observe)
+	return s, nil
+}
+
+func stdinUsable() bool {
+	fi, err := os.Stdin.Stat()
+	if err != nil {
+		return false
+	}
+	if fi.Mode()&os.ModeCharDevice != 0 && fi.Name() == "null" {
+		return false
+	}
+	return true
+}
+
+func envValue(environ []string, name string) string {
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func randomID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// unitName is the systemd unit we run in, from our own cgroup path.
+func unitName() string {
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		p := parts[2]
+		base := p[strings.LastIndex(p, "/")+1:]
+		if strings.HasSuffix(base, ".service") {
+			return base
+		}
+	}
+	return ""
+}
+
+// exitResult maps what the machine learnt to our exit.
+func exitResult(f *states.Facts, detached bool, stopSignal syscall.Signal) Result {
+	switch {
+	case f.Err != nil:
+		return Result{Code: ExitFailure}
+	case detached:
+		return Result{Code: 0}
+	case f.Started:
+		return Result{Code: f.ExitCode}
+	case stopSignal != 0:
+		return Result{Code: 128 + int(stopSignal), Signal: stopSignal}
+	}
+	return Result{Code: ExitFailure}
+}
+
+var errStopRequested = errors.New("stop requested")

@@ -1,0 +1,46 @@
+// Package watchers turns the outside world into events for the supervisor:
+// signals sent to us, the container's init process exiting (a pidfd), and
+// Docker's events about the container. Each watcher is one loop,
+// Run(ctx, emit), that ends when ctx does; the supervisor joins them.
+package watchers
+
+import "syscall"
+
+// Kind says what happened.
+type Kind int
+
+const (
+	// Stop: SIGTERM or SIGINT asked us to stop the container.
+	Stop Kind = iota + 1
+	// Forward: a signal to pass on to the container.
+	Forward
+	// Exit: the container's init process ended.
+	Exit
+	// OOM: the kernel killed a process of the container for lack of memory.
+	OOM
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Stop:
+		return "stop"
+	case Forward:
+		return "forward"
+	case Exit:
+		return "exit"
+	case OOM:
+		return "oom"
+	}
+	return "unknown"
+}
+
+// Event is one thing a watcher saw.
+type Event struct {
+	Kind   Kind
+	Signal syscall.Signal // Stop, Forward
+	Source string         // which watcher: "signal", "pidfd", "docker events"
+}
+
+// Emit hands an event to the supervisor. It may block until the
+// supervisor takes it, or until the watcher's ctx ends.
+type Emit func(Event)

@@ -1,0 +1,61 @@
+package watchers
+
+import (
+	"context"
+	"time"
+
+	"github.com/systemd-docker/systemd-docker/supervisor/dockerapi"
+)
+
+// EventSource is the daemon's event stream for one container.
+type EventSource interface {
+	Events(ctx context.Context, id string) (<-chan dockerapi.ContainerEvent, <-chan error)
+}
+
+// DockerEvents emits Exit on "die" and OOM on "oom". A broken stream (the
+// daemon restarted) is subscribed again with backoff.
+type DockerEvents struct {
+	Source EventSource
+	ID     string
+	// Backoff is the first wait before subscribing again; it doubles up to
+	// 5 s. Zero means 100 ms.
+	Backoff time.Duration
+}
+
+// Run implements a watcher.
+func (w DockerEvents) Run(ctx context.Context, emit Emit) {
+	backoff := w.Backoff
+	if backoff == 0 {
+		backoff = 100 * time.Millisecond
+	}
+	wait := backoff
+	for ctx.Err() == nil {
+		msgs, errs := w.Source.Events(ctx, w.ID)
+	stream:
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case m, ok := <-msgs:
+				if !ok {
+					break stream
+				}
+				wait = backoff
+				switch m.Action {
+				case "die":
+					emit(Event{Kind: Exit, Source: "docker events"})
+				case "oom":
+					emit(Event{Kind: OOM, Source: "docker events"})
+				}
+			case <-errs:
+				break stream
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
