@@ -26,6 +26,7 @@ type Container struct {
 
 // CreateSpec is what `docker create` is asked to make.
 type CreateSpec struct {
+	Extra   []string // options of ours (mounts, environment), before the user's
 	Options []string // docker run options, ours removed
 	Labels  map[string]string
 	Env     []string // KEY=VALUE to pass without exposing values on a command line
@@ -74,6 +75,8 @@ type Notifier interface {
 	Status(status string) error
 	// Stopping sends STOPPING=1 and STATUS=.
 	Stopping(status string) error
+	// Barrier waits until systemd has processed every message sent so far.
+	Barrier() error
 	// Reclaim makes this process the main process again (MAINPID=self) and
 	// waits until systemd has seen it, so that our exit status is the unit's.
 	Reclaim() error

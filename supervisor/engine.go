@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"go.uber.org/zap"
@@ -23,6 +24,7 @@ type supervisor struct {
 	log      *zap.Logger
 	docker   *dockerapi.Adapter
 	notifier *sdnotify.Notifier
+	proxy    *sdnotify.Proxy // --notify
 	logs     *logCopier
 	cgroups  *cgroupMover
 	machine  *states.Machine
@@ -31,6 +33,7 @@ type supervisor struct {
 	watchers   sync.WaitGroup
 	watchCtx   context.Context
 	stopSignal syscall.Signal // the signal that asked us to stop
+	initPid    atomic.Int64 // the container's init pid, for the proxy's goroutine
 	eventsOn   bool
 	pidOn      bool
 }
@@ -51,6 +54,10 @@ func (s *supervisor) run(ctx context.Context) Result {
 	wctx, cancelWatchers := context.WithCancel(ctx)
 	s.watchCtx = wctx
 	s.startWatcher("", watchers.Signals{}.Run)
+	if s.proxy != nil {
+		defer s.proxy.Close()
+		s.startWatcher("", func(ctx context.Context, _ watchers.Emit) { s.proxy.Run(ctx) })
+	}
 
 	m := s.machine
 	for !m.State().Terminal() {
@@ -157,6 +164,7 @@ func (s *supervisor) observe(t states.Transition, f *states.Facts) {
 	case states.MigrateCgroups:
 		if !s.pidOn {
 			s.pidOn = true
+			s.initPid.Store(int64(f.Pid))
 			id := f.ContainerID
 			s.startWatcher(id, watchers.PidExit{Pid: f.Pid, Confirm: func(ctx context.Context, pid int) (bool, error) {
 				c, err := s.docker.Inspect(ctx, id)

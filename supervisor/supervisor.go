@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -69,6 +70,9 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 		o.DrainTimeout = 10 * time.Second
 	}
 	run := cfg.Run
+	if slices.ContainsFunc(run.Options, func(o string) bool { return o == "--help" || strings.HasPrefix(o, "--help=") }) {
+		return nil, fmt.Errorf("docker run --help does not describe a container; remove it (see `docker run --help` for docker's flags)")
+	}
 	if r := run.Restart; r != "" && r != "no" {
 		return nil, fmt.Errorf("docker run --restart=%s cannot work under a supervisor: the container would restart behind systemd's back; remove it and use Restart=on-failure (or always) in the unit's [Service] section", r)
 	}
@@ -131,7 +135,24 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 	if unit := unitName(); unit != "" {
 		spec.Create.Labels = map[string]string{states.LabelUnit: unit}
 	}
-	ports := states.Ports{Docker: docker, Logs: s.logs, Cgroups: s.cgroups, Notifier: s.notifier,
+	notifier := notifyPort{Notifier: s.notifier}
+	if cfg.Notify {
+		proxy, err := sdnotify.NewProxy(runDir(), s.notifier)
+		if err != nil {
+			docker.Close()
+			return nil, fmt.Errorf("--notify: %w", err)
+		}
+		proxy.Allow = func(pid int) bool {
+			init := int(s.initPid.Load())
+			return init == 0 || samePidNamespace(pid, init)
+		}
+		notifier.proxy = proxy
+		s.proxy = proxy
+		spec.Create.Extra = append(spec.Create.Extra,
+			"--volume", proxy.HostPath+":"+sdnotify.ContainerSocket,
+			"--env", "NOTIFY_SOCKET="+sdnotify.ContainerSocket)
+	}
+	ports := states.Ports{Docker: docker, Logs: s.logs, Cgroups: s.cgroups, Notifier: notifier,
 		PidFile: pidFile{cfg.PidFile}, Log: o.Log}
 	s.machine = states.New(spec, ports, s.observe)
 	return s, nil

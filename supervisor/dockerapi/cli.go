@@ -66,6 +66,7 @@ func CreateArgs(spec states.CreateSpec) []string {
 		name, _, _ := strings.Cut(kv, "=")
 		args = append(args, "--env", name) // the value comes from the CLI's environment
 	}
+	args = append(args, spec.Extra...)
 	args = append(args, spec.Options...)
 	args = append(args, "--", spec.Image)
 	return append(args, spec.Command...)

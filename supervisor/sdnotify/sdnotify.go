@@ -9,7 +9,6 @@ package sdnotify
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"time"
@@ -145,16 +144,14 @@ func (n *Notifier) Barrier() error {
 }
 
 func (n *Notifier) sendWithFd(state string, fd int) error {
-	addr := &net.UnixAddr{Name: n.Socket, Net: "unixgram"}
-	if strings.HasPrefix(n.Socket, "@") {
-		addr.Name = "\x00" + n.Socket[1:]
-	}
-	conn, err := net.DialUnix("unixgram", nil, addr)
+	sock, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("sd_notify to %s: %w", n.Socket, err)
+		return fmt.Errorf("sd_notify to %s: socket: %w", n.Socket, err)
 	}
-	defer conn.Close()
-	if _, _, err := conn.WriteMsgUnix([]byte(state), unix.UnixRights(fd), nil); err != nil {
+	defer unix.Close(sock)
+	// x/sys/unix maps a leading "@" to the abstract namespace.
+	to := &unix.SockaddrUnix{Name: n.Socket}
+	if err := unix.Sendmsg(sock, []byte(state), unix.UnixRights(fd), to, 0); err != nil {
 		return fmt.Errorf("sd_notify to %s: %w", n.Socket, err)
 	}
 	return nil
