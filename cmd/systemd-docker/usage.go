@@ -15,8 +15,11 @@ value as --name=VALUE or --name VALUE):
   -p, --pid-file PATH    write the container's host pid to PATH (default: none)
   -l, --logs[=BOOL]      copy the container's stdout/stderr to ours, i.e. to
                          the journal (default: true)
-  -n, --notify[=BOOL]    the container sends READY=1 itself; systemd-docker
-                         only reports MAINPID (default: false)
+  -n, --notify[=BOOL]    the container sends READY=1 itself, to the socket in
+                         its $NOTIFY_SOCKET (a private proxy that relays READY,
+                         STATUS, RELOADING, STOPPING, ERRNO, WATCHDOG and
+                         EXTEND_TIMEOUT_USEC); MAINPID is ours to send
+                         (default: false)
   -e, --env[=BOOL]       pass our environment into the container, except HOME,
                          PATH and systemd's own variables (default: false)
   -c, --cgroups NAME     cgroup hierarchy to move the container into; repeat
