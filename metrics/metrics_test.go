@@ -207,7 +207,14 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, FileName(unit))
-	before, err := os.Stat(path)
+	// Hold the first file open: its inode cannot be reused by a later
+	// temp file, so SameFile below really tells replaced from rewritten.
+	held, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	before, err := held.Stat()
 	if err != nil {
 		t.Fatal(err)
 	}
