@@ -29,11 +29,6 @@ func (r *recorder) Calls() []string {
 	return slices.Clone(r.calls)
 }
 
-// index is the position of the first call starting with prefix, or -1.
-func (r *recorder) index(prefix string) int {
-	return slices.IndexFunc(r.Calls(), func(c string) bool { return strings.HasPrefix(c, prefix) })
-}
-
 // count is how many calls start with prefix.
 func (r *recorder) count(prefix string) int {
 	n := 0

@@ -25,8 +25,11 @@ func (m *Machine) remove(ctx context.Context) (Event, error) {
 		return EvRemoved, nil
 	}
 	if err := m.ports.Docker.Remove(ctx, id); err != nil {
-		return "", fmt.Errorf("remove container %s: %w; it will be removed at the next start, or run `docker rm -f %s`",
-			short(id), err, short(id))
+		if m.spec.Name != "" {
+			return "", fmt.Errorf("remove container %s: %w; it will be removed at the next start, or run `docker rm -f %s`",
+				short(id), err, short(id))
+		}
+		return "", fmt.Errorf("remove container %s: %w; remove it with `docker rm -f %s`", short(id), err, short(id))
 	}
 	return EvRemoved, nil
 }

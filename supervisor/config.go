@@ -19,6 +19,14 @@ type Config struct {
 	// Notify leaves READY=1 to the container itself.
 	Notify bool
 
+	// Ready says when systemd hears READY=1: "running" (once the container
+	// runs, the default), "healthy" (at its first healthy health check) or
+	// "container" (it sends READY=1 itself; the same as Notify).
+	Ready string
+	// MetricsDir, when set, receives <unit>.prom for node_exporter's
+	// textfile collector.
+	MetricsDir string
+
 	// DockerCLI is the docker client binary used for `docker create`.
 	DockerCLI string
 	// LogLevel is zap's level name: debug, info, warn, error.

@@ -33,7 +33,7 @@ type supervisor struct {
 	watchers   sync.WaitGroup
 	watchCtx   context.Context
 	stopSignal syscall.Signal // the signal that asked us to stop
-	initPid    atomic.Int64 // the container's init pid, for the proxy's goroutine
+	initPid    atomic.Int64   // the container's init pid, for the proxy's goroutine
 	eventsOn   bool
 	pidOn      bool
 }

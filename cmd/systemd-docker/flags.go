@@ -46,6 +46,8 @@ var wrapperFlags = []wrapperFlag{
 	{long: "cgroups", short: "c", typ: stringType, arg: "NAME"},
 	{long: "docker-cli", typ: stringType, arg: "PATH"},
 	{long: "log-level", typ: stringType, arg: "LEVEL"},
+	{long: "metrics-dir", typ: stringType, arg: "DIR"},
+	{long: "ready", typ: stringType, arg: "MODE"},
 	{long: "help", short: "h", typ: boolType},
 }
 
@@ -142,6 +144,18 @@ flags:
 				return invocation{}, fmt.Errorf("flag %q: empty path; write e.g. --docker-cli=/usr/bin/docker, or leave the flag out to use \"docker\" from PATH", arg)
 			}
 			cfg.DockerCLI = value
+		case "metrics-dir":
+			if value == "" {
+				return invocation{}, fmt.Errorf("flag %q: empty directory; write e.g. --metrics-dir=/var/lib/node_exporter/textfile_collector", arg)
+			}
+			cfg.MetricsDir = value
+		case "ready":
+			switch value {
+			case "running", "healthy", "container":
+				cfg.Ready = value
+			default:
+				return invocation{}, fmt.Errorf("flag %q: bad readiness mode %q: use running (READY=1 once the container runs), healthy (at its first healthy health check) or container (it sends READY=1 itself, as --notify)", arg, value)
+			}
 		case "log-level":
 			level, err := parseLogLevel(value)
 			if err != nil {
@@ -149,6 +163,18 @@ flags:
 			}
 			cfg.LogLevel = level
 		}
+	}
+
+	switch {
+	case cfg.Ready == "":
+		cfg.Ready = "running"
+		if cfg.Notify {
+			cfg.Ready = "container"
+		}
+	case cfg.Ready == "container":
+		cfg.Notify = true
+	case cfg.Notify:
+		return invocation{}, fmt.Errorf("--notify and --ready=%s contradict each other: --notify means --ready=container; keep one", cfg.Ready)
 	}
 
 	if i >= len(args) {

@@ -25,6 +25,13 @@ value as --name=VALUE or --name VALUE):
   -c, --cgroups NAME     cgroup hierarchy to move the container into; repeat
                          for several; "name=systemd" is the minimum
                          (default: all hierarchies)
+      --ready MODE       when systemd hears READY=1: running (once the
+                         container runs), healthy (at its first healthy
+                         health check; needs a HEALTHCHECK or --health-cmd),
+                         container (it sends READY=1 itself, as --notify)
+                         (default: running)
+      --metrics-dir DIR  write Prometheus metrics to DIR/<unit>.prom for
+                         node_exporter's textfile collector (default: none)
       --docker-cli PATH  docker client used to create the container
                          (default: "docker", looked up in PATH)
       --log-level LEVEL  debug, info, warn or error (default: info)

@@ -1,0 +1,332 @@
+package states
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestResolve(t *testing.T) {
+	errFirst := errors.New("first failure")
+	tests := []struct {
+		name        string
+		state       State
+		containerID string
+		priorErr    error // facts.Err before Resolve
+		ev          Event
+		err         error
+		interrupt   Event
+		want        Event
+		wantErr     error
+		wantFailed  State
+		wantExited  bool
+		wantReason  string
+	}{
+		{name: "plain event", state: Create, ev: EvCreated, want: EvCreated},
+		{name: "stop interrupt wins over success", state: Watch, containerID: longID, ev: EvNotified, interrupt: EvStop,
+			want: EvStop, wantReason: "stop requested"},
+		{name: "stop interrupt wins over an error", state: Start, containerID: longID, err: errBoom, interrupt: EvStop,
+			want: EvStop, wantReason: "stop requested"},
+		{name: "exit interrupt sets Exited", state: Watch, containerID: longID, err: context.Canceled, interrupt: EvExited,
+			want: EvExited, wantExited: true},
+		{name: "exit interrupt not allowed in lookup: ignored", state: Lookup, ev: EvNotFound, interrupt: EvExited,
+			want: EvNotFound},
+		{name: "stop interrupt not allowed in remove: error decides", state: Remove, containerID: longID, err: errBoom,
+			interrupt: EvStop, want: EvFail, wantErr: errBoom, wantFailed: Remove},
+		{name: "returned exit sets Exited", state: Start, containerID: longID, ev: EvExited, want: EvExited, wantExited: true},
+		{name: "error with a container: abort", state: MigrateCgroups, containerID: longID, err: errBoom,
+			want: EvAbort, wantErr: errBoom, wantFailed: MigrateCgroups},
+		{name: "error without a container: fail", state: Create, err: errBoom,
+			want: EvFail, wantErr: errBoom, wantFailed: Create},
+		{name: "error in lookup: fail", state: Lookup, err: errBoom, want: EvFail, wantErr: errBoom, wantFailed: Lookup},
+		{name: "error in stop, abort not allowed: fail", state: Stop, containerID: longID, err: errBoom,
+			want: EvFail, wantErr: errBoom, wantFailed: Stop},
+		{name: "first error is kept", state: Stop, containerID: longID, priorErr: errFirst, err: errBoom,
+			want: EvFail, wantErr: errFirst, wantFailed: Watch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newWorld().machineIn(Spec{}, tt.state)
+			m.facts.ContainerID = tt.containerID
+			if tt.priorErr != nil {
+				m.facts.Err, m.facts.FailedIn = tt.priorErr, Watch
+			}
+			got := m.Resolve(tt.ev, tt.err, tt.interrupt)
+			if got != tt.want {
+				t.Errorf("Resolve = %q, want %q", got, tt.want)
+			}
+			if !m.Can(got) {
+				t.Errorf("Resolve chose %q, which %q does not allow", got, tt.state)
+			}
+			f := m.Facts()
+			if f.Err != tt.wantErr || f.FailedIn != tt.wantFailed {
+				t.Errorf("Err %v FailedIn %q, want %v %q", f.Err, f.FailedIn, tt.wantErr, tt.wantFailed)
+			}
+			if f.Exited != tt.wantExited {
+				t.Errorf("Exited = %t, want %t", f.Exited, tt.wantExited)
+			}
+			if f.StopReason != tt.wantReason {
+				t.Errorf("StopReason = %q, want %q", f.StopReason, tt.wantReason)
+			}
+			if m.State() != tt.state {
+				t.Errorf("Resolve changed the state to %q", m.State())
+			}
+		})
+	}
+}
+
+func TestResolveKeepsAnEarlierStopReason(t *testing.T) {
+	m := newWorld().machineIn(Spec{}, Watch)
+	m.facts.StopReason = "SIGTERM"
+	if got := m.Resolve("", context.Canceled, EvStop); got != EvStop {
+		t.Fatalf("Resolve = %q, want %q", got, EvStop)
+	}
+	if m.facts.StopReason != "SIGTERM" {
+		t.Errorf("StopReason = %q, want it kept", m.facts.StopReason)
+	}
+}
+
+func TestInterruptible(t *testing.T) {
+	table := allowed(t)
+	for _, s := range AllStates {
+		for _, ev := range AllEvents {
+			m := newWorld().machineIn(Spec{}, s)
+			_, ok := table[s][ev]
+			want := ok && (ev == EvStop || ev == EvExited)
+			if got := m.Interruptible(ev); got != want {
+				t.Errorf("Interruptible(%q) in %q = %t, want %t", ev, s, got, want)
+			}
+		}
+	}
+}
+
+// step is one transition as observers see it.
+type step struct {
+	From  State
+	Event Event
+	To    State
+}
+
+func (s step) String() string { return fmt.Sprintf("%s -%s-> %s", s.From, s.Event, s.To) }
+
+// drive runs the machine as the supervisor does: Act (in a goroutine, so an
+// interrupt can cut it short), Resolve, Fire, until a terminal state.
+// interrupts[s] arrives while s's action runs.
+func drive(t *testing.T, m *Machine, interrupts map[State]Event) {
+	t.Helper()
+	for i := 0; !m.State().Terminal(); i++ {
+		if i > 50 {
+			t.Fatalf("no terminal state after %d steps (in %q)", i, m.State())
+		}
+		ctx, cancel := context.WithCancelCause(context.Background())
+		type result struct {
+			ev  Event
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			ev, err := m.Act(ctx)
+			done <- result{ev, err}
+		}()
+		interrupt := interrupts[m.State()]
+		if interrupt != "" && m.Interruptible(interrupt) {
+			cancel(fmt.Errorf("%s: %w", interrupt, ErrInterrupted))
+		}
+		var r result
+		select {
+		case r = <-done:
+		case <-time.After(5 * time.Second):
+			cancel(nil)
+			t.Fatalf("action of %q did not return", m.State())
+		}
+		cancel(nil)
+		ev := m.Resolve(r.ev, r.err, interrupt)
+		if err := m.Fire(ev); err != nil {
+			t.Fatalf("Fire: %v", err)
+		}
+	}
+}
+
+func TestLifecycle(t *testing.T) {
+	running := Container{ID: longID, Name: "web", Running: true, Pid: 42, Labels: map[string]string{LabelArgs: "h1"}}
+	base := Spec{Name: "web", Remove: true, Logs: true, ArgsHash: "h1", Invocation: "inv", WritePid: true,
+		Create: CreateSpec{Image: "nginx"}}
+	tests := []struct {
+		name       string
+		spec       Spec
+		setup      func(w *world)
+		interrupts map[State]Event
+		want       []step
+		wantState  State
+		wantCode   int
+		wantErr    bool
+		wantFailed State
+		wantExited bool
+		// calls that must appear, in this order (others may be between)
+		wantCalls []string
+		// calls that must not appear
+		noCalls []string
+	}{
+		{
+			name:       "container exits on its own",
+			spec:       base,
+			interrupts: map[State]Event{Watch: EvExited},
+			want: []step{{Lookup, EvNotFound, Create}, {Create, EvCreated, Start}, {Start, EvStarted, MigrateCgroups},
+				{MigrateCgroups, EvMigrated, Notify}, {Notify, EvNotified, Watch}, {Watch, EvExited, Remove}, {Remove, EvRemoved, Done}},
+			wantState: Done, wantCode: 3, wantExited: true,
+			wantCalls: []string{"docker.Create nginx", "logs.Attach", "docker.Start", "cgroups.Migrate 42", "pidfile.Write 42",
+				"notify.Ready 42 ready=true", "docker.Wait", "notify.Reclaim", "docker.Remove"},
+			noCalls: []string{"docker.Stop", "notify.Stopping"},
+		},
+		{
+			name:       "stop requested while watching",
+			spec:       base,
+			interrupts: map[State]Event{Watch: EvStop},
+			want: []step{{Lookup, EvNotFound, Create}, {Create, EvCreated, Start}, {Start, EvStarted, MigrateCgroups},
+				{MigrateCgroups, EvMigrated, Notify}, {Notify, EvNotified, Watch}, {Watch, EvStop, Stop},
+				{Stop, EvStopped, Remove}, {Remove, EvRemoved, Done}},
+			wantState: Done, wantCode: 3,
+			wantCalls: []string{"notify.Ready", "notify.Stopping", "docker.Stop " + longID, "docker.Wait", "docker.Remove"},
+			noCalls:   []string{"notify.Reclaim"},
+		},
+		{
+			name:       "container exits during migration",
+			spec:       base,
+			interrupts: map[State]Event{Lookup: EvExited, MigrateCgroups: EvExited},
+			want: []step{{Lookup, EvNotFound, Create}, {Create, EvCreated, Start}, {Start, EvStarted, MigrateCgroups},
+				{MigrateCgroups, EvExited, Remove}, {Remove, EvRemoved, Done}},
+			wantState: Done, wantCode: 3, wantExited: true,
+			wantCalls: []string{"docker.Start", "docker.Wait", "notify.Reclaim", "docker.Remove"},
+			noCalls:   []string{"notify.Ready", "docker.Stop"},
+		},
+		{
+			name:  "migration fails: abort, stop, remove",
+			spec:  base,
+			setup: func(w *world) { w.cgroups.Err = errBoom },
+			want: []step{{Lookup, EvNotFound, Create}, {Create, EvCreated, Start}, {Start, EvStarted, MigrateCgroups},
+				{MigrateCgroups, EvAbort, Stop}, {Stop, EvStopped, Remove}, {Remove, EvRemoved, Done}},
+			wantState: Done, wantCode: 3, wantErr: true, wantFailed: MigrateCgroups,
+			wantCalls: []string{"cgroups.Migrate", "docker.Inspect " + longID, "notify.Stopping", "docker.Stop " + longID,
+				"docker.Wait", "docker.Remove"},
+			noCalls: []string{"notify.Ready", "pidfile.Write"},
+		},
+		{
+			name: "create fails: nothing to clean up",
+			spec: base,
+			setup: func(w *world) {
+				w.docker.CreateErr = errBoom
+			},
+			want:      []step{{Lookup, EvNotFound, Create}, {Create, EvFail, Failed}},
+			wantState: Failed, wantErr: true, wantFailed: Create,
+			noCalls: []string{"docker.Start", "docker.Stop", "docker.Remove"},
+		},
+		{
+			name: "detach",
+			spec: Spec{Name: "web", Detach: true, ArgsHash: "h1", Invocation: "inv", Create: CreateSpec{Image: "nginx"}},
+			want: []step{{Lookup, EvNotFound, Create}, {Create, EvCreated, Start}, {Start, EvStarted, MigrateCgroups},
+				{MigrateCgroups, EvMigrated, Notify}, {Notify, EvDetached, Done}},
+			wantState: Done,
+			wantCalls: []string{"docker.Start", "cgroups.Migrate 42", "notify.Ready 42 ready=true", "notify.Barrier"},
+			noCalls:   []string{"logs.Attach", "docker.Wait", "docker.Stop", "docker.Remove", "notify.Reclaim", "pidfile.Write"},
+		},
+		{
+			name:       "adopt a running container",
+			spec:       base,
+			setup:      func(w *world) { w.docker.Containers = map[string]Container{"web": running, longID: running} },
+			interrupts: map[State]Event{Watch: EvExited},
+			want: []step{{Lookup, EvAdopt, Start}, {Start, EvStarted, MigrateCgroups},
+				{MigrateCgroups, EvMigrated, Notify}, {Notify, EvNotified, Watch}, {Watch, EvExited, Remove}, {Remove, EvRemoved, Done}},
+			wantState: Done, wantCode: 3, wantExited: true,
+			wantCalls: []string{"docker.Inspect web", "logs.Attach " + longID, "cgroups.Migrate 42", "docker.Wait"},
+			noCalls:   []string{"docker.Create", "docker.Start"},
+		},
+		{
+			name: "stale container is replaced",
+			spec: base,
+			setup: func(w *world) {
+				w.docker.Containers = map[string]Container{"web": {ID: "old", Running: true, Pid: 7,
+					Labels: map[string]string{LabelArgs: "h0"}}}
+			},
+			interrupts: map[State]Event{Watch: EvExited},
+			want: []step{{Lookup, EvStale, CleanupStale}, {CleanupStale, EvCleaned, Create}, {Create, EvCreated, Start},
+				{Start, EvStarted, MigrateCgroups}, {MigrateCgroups, EvMigrated, Notify}, {Notify, EvNotified, Watch},
+				{Watch, EvExited, Remove}, {Remove, EvRemoved, Done}},
+			wantState: Done, wantCode: 3, wantExited: true,
+			wantCalls: []string{"docker.Stop old", "docker.Remove old", "docker.Create", "docker.Start " + longID,
+				"docker.Remove " + longID},
+		},
+		{
+			name:       "stop before anything was created",
+			spec:       base,
+			interrupts: map[State]Event{Lookup: EvStop},
+			want:       []step{{Lookup, EvStop, Stop}, {Stop, EvStopped, Remove}, {Remove, EvRemoved, Done}},
+			wantState:  Done,
+			wantCalls:  []string{"docker.FindByLabel " + LabelInvocation + "=inv"},
+			noCalls:    []string{"docker.Stop", "docker.Remove", "docker.Wait"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld()
+			w.docker.CreateID = longID
+			w.docker.AfterStart = &running
+			w.docker.WaitResult = Container{ID: longID, ExitCode: 3}
+			if tt.setup != nil {
+				tt.setup(w)
+			}
+			var seen, seen2 []step
+			var lastAt time.Time
+			m := New(tt.spec, w.ports(),
+				func(tr Transition, f *Facts) {
+					seen = append(seen, step{tr.From, tr.Event, tr.To})
+					if tr.At.Before(lastAt) || tr.At.IsZero() {
+						t.Errorf("transition %v at %v, before the previous one (%v)", tr, tr.At, lastAt)
+					}
+					lastAt = tr.At
+				},
+				func(tr Transition, _ *Facts) { seen2 = append(seen2, step{tr.From, tr.Event, tr.To}) })
+			drive(t, m, tt.interrupts)
+
+			if !slices.Equal(seen, tt.want) {
+				t.Errorf("transitions:\n got  %v\n want %v", seen, tt.want)
+			}
+			if !slices.Equal(seen2, seen) {
+				t.Errorf("second observer saw %v, first %v", seen2, seen)
+			}
+			if m.State() != tt.wantState {
+				t.Errorf("ended in %q, want %q", m.State(), tt.wantState)
+			}
+			f := m.Facts()
+			if f.ExitCode != tt.wantCode {
+				t.Errorf("ExitCode = %d, want %d", f.ExitCode, tt.wantCode)
+			}
+			if (f.Err != nil) != tt.wantErr || f.FailedIn != tt.wantFailed {
+				t.Errorf("Err %v FailedIn %q, want error %t in %q", f.Err, f.FailedIn, tt.wantErr, tt.wantFailed)
+			}
+			if tt.wantErr && !errors.Is(f.Err, errBoom) {
+				t.Errorf("Err = %v, want it to wrap %v", f.Err, errBoom)
+			}
+			if f.Exited != tt.wantExited {
+				t.Errorf("Exited = %t, want %t", f.Exited, tt.wantExited)
+			}
+			calls := w.rec.Calls()
+			pos := -1
+			for _, want := range tt.wantCalls {
+				i := slices.IndexFunc(calls[pos+1:], func(c string) bool { return len(c) >= len(want) && c[:len(want)] == want })
+				if i < 0 {
+					t.Errorf("no call %q after position %d in %q", want, pos, calls)
+					break
+				}
+				pos += 1 + i
+			}
+			for _, no := range tt.noCalls {
+				if n := w.rec.count(no); n != 0 {
+					t.Errorf("%d calls %q, want none: %q", n, no, calls)
+				}
+			}
+		})
+	}
+}

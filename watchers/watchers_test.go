@@ -1,0 +1,379 @@
+package watchers
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/systemd-docker/systemd-docker/supervisor/dockerapi"
+)
+
+// collector is an Emit that never blocks and can be waited on.
+type collector struct {
+	ch chan Event
+}
+
+func newCollector() *collector { return &collector{ch: make(chan Event, 64)} }
+
+func (c *collector) emit(e Event) {
+	select {
+	case c.ch <- e:
+	default:
+	}
+}
+
+// next waits for the next event, or fails after timeout.
+func (c *collector) next(t *testing.T, timeout time.Duration) Event {
+	t.Helper()
+	select {
+	case e := <-c.ch:
+		return e
+	case <-time.After(timeout):
+		t.Fatalf("no event within %v", timeout)
+		return Event{}
+	}
+}
+
+func (c *collector) none(t *testing.T) {
+	t.Helper()
+	select {
+	case e := <-c.ch:
+		t.Errorf("unexpected event %+v", e)
+	default:
+	}
+}
+
+// run starts w in a goroutine; the returned channel closes when it returns.
+func run(ctx context.Context, w func(context.Context, Emit), emit Emit) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w(ctx, emit)
+	}()
+	return done
+}
+
+func waitDone(t *testing.T, done <-chan struct{}, within time.Duration) {
+	t.Helper()
+	select {
+	case <-done:
+	case <-time.After(within):
+		t.Fatalf("Run did not return within %v", within)
+	}
+}
+
+// sleeper starts `sleep 30` and makes sure it is gone after the test.
+func sleeper(t *testing.T) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command("sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start sleep: %v", err)
+	}
+	waited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(waited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-waited
+	})
+	return cmd
+}
+
+func TestPidExitOnKill(t *testing.T) {
+	cmd := sleeper(t)
+	c := newCollector()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := run(ctx, PidExit{Pid: cmd.Process.Pid}.Run, c.emit)
+
+	c.none(t) // alive: no exit yet
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if e := c.next(t, 5*time.Second); e.Kind != Exit || e.Source != "pidfd" {
+		t.Errorf("event %+v, want Exit from pidfd", e)
+	}
+	waitDone(t, done, 5*time.Second)
+	c.none(t)
+}
+
+func TestPidExitCancel(t *testing.T) {
+	cmd := sleeper(t)
+	c := newCollector()
+	ctx, cancel := context.WithCancel(context.Background())
+	confirmed := make(chan struct{})
+	w := PidExit{Pid: cmd.Process.Pid, Confirm: func(context.Context, int) (bool, error) {
+		close(confirmed)
+		return true, nil
+	}}
+	done := run(ctx, w.Run, c.emit)
+	select {
+	case <-confirmed: // the pidfd is open; Run is about to wait
+	case <-time.After(5 * time.Second):
+		t.Fatal("Confirm not called")
+	}
+	start := time.Now()
+	cancel()
+	waitDone(t, done, time.Second)
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("Run took %v to return after cancel", d)
+	}
+	c.none(t)
+}
+
+func TestPidExitGoneOrNotOurs(t *testing.T) {
+	// A pid that no longer exists: a child we have reaped.
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		pid     func(t *testing.T) int
+		confirm func(context.Context, int) (bool, error)
+	}{
+		{name: "no such pid", pid: func(*testing.T) int { return gone.Process.Pid }},
+		{name: "confirm says not ours", pid: func(t *testing.T) int { return sleeper(t).Process.Pid },
+			confirm: func(context.Context, int) (bool, error) { return false, nil }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCollector()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := run(ctx, PidExit{Pid: tt.pid(t), Confirm: tt.confirm}.Run, c.emit)
+			if e := c.next(t, 5*time.Second); e.Kind != Exit {
+				t.Errorf("event %+v, want Exit", e)
+			}
+			waitDone(t, done, 5*time.Second)
+		})
+	}
+}
+
+func TestPidExitConfirmErrorKeepsWatching(t *testing.T) {
+	cmd := sleeper(t)
+	c := newCollector()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	confirmed := make(chan struct{})
+	w := PidExit{Pid: cmd.Process.Pid, Confirm: func(context.Context, int) (bool, error) {
+		defer close(confirmed)
+		return false, errors.New("daemon unreachable")
+	}}
+	done := run(ctx, w.Run, c.emit)
+	select {
+	case <-confirmed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Confirm not called")
+	}
+	c.none(t) // an error is not an exit
+	_ = cmd.Process.Kill()
+	if e := c.next(t, 5*time.Second); e.Kind != Exit {
+		t.Errorf("event %+v, want Exit", e)
+	}
+	waitDone(t, done, 5*time.Second)
+}
+
+// TestSignals sends signals to ourselves. A guard channel catches them too,
+// so that a SIGTERM arriving while Signals.Run is not listening does not
+// kill the test binary; it is never stopped, for the same reason.
+func TestSignals(t *testing.T) {
+	guard := make(chan os.Signal, 64)
+	signal.Notify(guard, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGHUP)
+	go func() {
+		for range guard {
+		}
+	}()
+
+	tests := []struct {
+		sig  syscall.Signal
+		want Kind
+	}{
+		{syscall.SIGUSR1, Forward},
+		{syscall.SIGHUP, Forward},
+		{syscall.SIGTERM, Stop},
+		{syscall.SIGINT, Stop},
+	}
+	for _, tt := range tests {
+		t.Run(tt.sig.String(), func(t *testing.T) {
+			c := newCollector()
+			ctx, cancel := context.WithCancel(context.Background())
+			done := run(ctx, Signals{}.Run, c.emit)
+			// Run installs its handler at some point after it starts: send
+			// until it answers.
+			var got Event
+			deadline := time.After(5 * time.Second)
+		send:
+			for {
+				if err := syscall.Kill(os.Getpid(), tt.sig); err != nil {
+					t.Fatal(err)
+				}
+				select {
+				case got = <-c.ch:
+					if got.Signal == tt.sig { // not a late one from an earlier case
+						break send
+					}
+				case <-time.After(10 * time.Millisecond):
+				case <-deadline:
+					t.Fatalf("no event for %v within 5s", tt.sig)
+				}
+			}
+			if got.Kind != tt.want || got.Signal != tt.sig || got.Source != "signal" {
+				t.Errorf("event %+v, want %v with %v from signal", got, tt.want, tt.sig)
+			}
+			cancel()
+			waitDone(t, done, 5*time.Second)
+		})
+	}
+}
+
+func TestKindString(t *testing.T) {
+	for k, want := range map[Kind]string{Stop: "stop", Forward: "forward", Exit: "exit", OOM: "oom", 0: "unknown"} {
+		if got := k.String(); got != want {
+			t.Errorf("Kind(%d).String() = %q, want %q", int(k), got, want)
+		}
+	}
+}
+
+// fakeEvents hands out one scripted stream per subscription.
+type fakeEvents struct {
+	mu      sync.Mutex
+	subs    atomic.Int32
+	streams []stream
+	ids     []string
+	subbed  chan int // receives the subscription count
+}
+
+type stream struct {
+	msgs chan dockerapi.ContainerEvent
+	errs chan error
+}
+
+func newFakeEvents(n int) *fakeEvents {
+	f := &fakeEvents{subbed: make(chan int, 64)}
+	for range n {
+		f.streams = append(f.streams, stream{make(chan dockerapi.ContainerEvent), make(chan error, 1)})
+	}
+	return f
+}
+
+func (f *fakeEvents) Events(ctx context.Context, id string) (<-chan dockerapi.ContainerEvent, <-chan error) {
+	f.mu.Lock()
+	f.ids = append(f.ids, id)
+	f.mu.Unlock()
+	i := int(f.subs.Add(1)) - 1
+	f.subbed <- i + 1
+	if i >= len(f.streams) {
+		return nil, nil // blocks forever, until ctx ends
+	}
+	return f.streams[i].msgs, f.streams[i].errs
+}
+
+func (f *fakeEvents) waitSub(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case got := <-f.subbed:
+			if got == n {
+				return
+			}
+			if got > n {
+				t.Fatalf("subscription %d, want %d", got, n)
+			}
+		case <-deadline:
+			t.Fatalf("no subscription %d within 5s (have %d)", n, f.subs.Load())
+		}
+	}
+}
+
+func TestDockerEvents(t *testing.T) {
+	send := func(t *testing.T, s stream, action string) {
+		t.Helper()
+		select {
+		case s.msgs <- dockerapi.ContainerEvent{Action: action}:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("watcher did not take %q", action)
+		}
+	}
+	src := newFakeEvents(3)
+	c := newCollector()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := run(ctx, DockerEvents{Source: src, ID: "abc", Backoff: time.Millisecond}.Run, c.emit)
+
+	src.waitSub(t, 1)
+	s := src.streams[0]
+	for _, a := range []string{"start", "attach", "health_status: healthy"} {
+		send(t, s, a)
+	}
+	send(t, s, "oom")
+	if e := c.next(t, 5*time.Second); e.Kind != OOM || e.Source != "docker events" {
+		t.Errorf("event %+v, want OOM from docker events", e)
+	}
+	send(t, s, "die")
+	if e := c.next(t, 5*time.Second); e.Kind != Exit {
+		t.Errorf("event %+v, want Exit", e)
+	}
+	c.none(t) // "start" and the others emitted nothing
+
+	// The stream breaks with an error: subscribe again.
+	s.errs <- errors.New("daemon restarted")
+	src.waitSub(t, 2)
+	s = src.streams[1]
+	send(t, s, "die")
+	if e := c.next(t, 5*time.Second); e.Kind != Exit {
+		t.Errorf("after resubscribing: event %+v, want Exit", e)
+	}
+
+	// The stream ends (channel closed): subscribe again.
+	close(s.msgs)
+	src.waitSub(t, 3)
+	send(t, src.streams[2], "oom")
+	if e := c.next(t, 5*time.Second); e.Kind != OOM {
+		t.Errorf("after resubscribing: event %+v, want OOM", e)
+	}
+
+	cancel()
+	waitDone(t, done, 5*time.Second)
+	if n := src.subs.Load(); n != 3 {
+		t.Errorf("%d subscriptions, want 3", n)
+	}
+	src.mu.Lock()
+	for _, id := range src.ids {
+		if id != "abc" {
+			t.Errorf("subscribed for %q, want abc", id)
+		}
+	}
+	src.mu.Unlock()
+}
+
+func TestDockerEventsCancelWhileWaiting(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(src *fakeEvents)
+	}{
+		{name: "during a stream", setup: func(*fakeEvents) {}},
+		{name: "during the backoff", setup: func(src *fakeEvents) { src.streams[0].errs <- errors.New("broken") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := newFakeEvents(1)
+			tt.setup(src)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := run(ctx, DockerEvents{Source: src, ID: "abc", Backoff: time.Hour}.Run, newCollector().emit)
+			src.waitSub(t, 1)
+			cancel()
+			waitDone(t, done, 5*time.Second)
+			if n := src.subs.Load(); n != 1 {
+				t.Errorf("%d subscriptions, want 1", n)
+			}
+		})
+	}
+}
