@@ -335,6 +335,8 @@ func TestNotify(t *testing.T) {
 		adopted   bool
 		pidErr    error
 		readyErr  error
+		health    string // the container's health status, for WaitHealthy
+		healthErr error
 		barrier   error
 		want      Event
 		wantErr   []string
@@ -352,6 +354,17 @@ func TestNotify(t *testing.T) {
 			wantCalls: []string{"notify.Ready 42 ready=true running, pid 42", "notify.Barrier"}},
 		{name: "detach, barrier fails: still detached", spec: Spec{Detach: true}, barrier: errBoom, want: EvDetached,
 			wantCalls: []string{"notify.Ready 42 ready=true running, pid 42", "notify.Barrier"}},
+		{name: "--ready=healthy: MAINPID, then READY once healthy", spec: Spec{WaitHealthy: true}, health: "starting",
+			want: EvNotified, wantCalls: []string{"docker.Inspect " + longID,
+				"notify.Ready 42 ready=false running, pid 42, waiting for a healthy health check",
+				"docker.WaitHealthy " + longID, "notify.Ready 0 ready=true running, healthy, pid 42"}},
+		{name: "--ready=healthy without a health check", spec: Spec{WaitHealthy: true}, health: "",
+			wantErr: []string{"no health check", "--health-cmd", "--ready=running"}, wantCalls: []string{"docker.Inspect " + longID}},
+		{name: "--ready=healthy, the container stops first", spec: Spec{WaitHealthy: true}, health: "starting", healthErr: errBoom,
+			wantErr: []string{"healthy", "boom"}, wantCalls: []string{"docker.Inspect " + longID,
+				"notify.Ready 42 ready=false running, pid 42, waiting for a healthy health check", "docker.WaitHealthy " + longID}},
+		{name: "--ready=healthy, adopted: already ready", spec: Spec{WaitHealthy: true}, adopted: true, want: EvNotified,
+			wantCalls: []string{"notify.Ready 42 ready=true running, pid 42"}},
 		{name: "pid file fails", spec: Spec{WritePid: true}, pidErr: errBoom, wantErr: []string{"boom"},
 			wantCalls: []string{"pidfile.Write 42"}},
 		{name: "ready fails", spec: Spec{}, readyErr: errBoom, wantErr: []string{"pid 42", "boom"},
@@ -363,6 +376,8 @@ func TestNotify(t *testing.T) {
 			w.pidfile.Err, w.notifier.ReadyErr, w.notifier.BarrierErr = tt.pidErr, tt.readyErr, tt.barrier
 			m := w.machineIn(tt.spec, Notify)
 			m.facts.ContainerID, m.facts.Pid, m.facts.Adopted = longID, 42, tt.adopted
+			w.docker.Containers[longID] = Container{ID: longID, Running: true, Pid: 42, Health: tt.health}
+			w.docker.HealthyErr = tt.healthErr
 			ev, err := m.Act(context.Background())
 			checkErr(t, err, tt.wantErr...)
 			if ev != tt.want {

@@ -59,6 +59,8 @@ type fakeDocker struct {
 	RemoveErr  error
 	FindIDs    []string
 	FindErr    error
+	// HealthyErr is what WaitHealthy returns.
+	HealthyErr error
 
 	mu      sync.Mutex
 	created []CreateSpec
@@ -127,6 +129,11 @@ func (d *fakeDocker) Wait(_ context.Context, id string) (Container, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.WaitResult, d.WaitErr
+}
+
+func (d *fakeDocker) WaitHealthy(_ context.Context, id string) error {
+	d.rec.add("docker.WaitHealthy %s", id)
+	return d.HealthyErr
 }
 
 func (d *fakeDocker) Remove(_ context.Context, id string) error {

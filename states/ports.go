@@ -22,6 +22,9 @@ type Container struct {
 	StopTimeout *int // seconds; nil: Docker's default
 	TTY         bool
 	StartedAt   time.Time
+	// Health is Docker's health status: "starting", "healthy",
+	// "unhealthy", or "" when the container has no health check.
+	Health string
 }
 
 // CreateSpec is what `docker create` is asked to make.
@@ -44,6 +47,9 @@ type Docker interface {
 	// Stop sends signal (the container's own when ""), waits timeout (the
 	// container's own when nil), then kills. A missing container is success.
 	Stop(ctx context.Context, id string, signal string, timeout *int) error
+	// WaitHealthy blocks until the container's health status is
+	// "healthy"; it fails when the container stops first.
+	WaitHealthy(ctx context.Context, id string) error
 	// Wait blocks until the container is not running and returns its state.
 	Wait(ctx context.Context, id string) (Container, error)
 	// Remove force-removes the container and its anonymous volumes. A

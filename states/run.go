@@ -22,6 +22,7 @@ type Spec struct {
 	TTY         bool
 	Logs        bool // copy the container's output
 	Notify      bool // the container sends READY=1 itself
+	WaitHealthy bool // READY=1 only once the container is healthy (--ready=healthy)
 	Detach      bool // exit once the container runs; systemd follows it alone
 	StopSignal  string
 	StopTimeout *int

@@ -7,9 +7,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/systemd-docker/systemd-docker/metrics"
 	"github.com/systemd-docker/systemd-docker/states"
 	"github.com/systemd-docker/systemd-docker/supervisor/dockerapi"
 	"github.com/systemd-docker/systemd-docker/supervisor/sdnotify"
@@ -28,6 +30,8 @@ type supervisor struct {
 	logs     *logCopier
 	cgroups  *cgroupMover
 	machine  *states.Machine
+	metrics  *metrics.Metrics // nil without --metrics-dir
+	watchdog time.Duration    // ping interval; zero without WatchdogSec=
 
 	inputs     chan inputEvent
 	watchers   sync.WaitGroup
@@ -36,6 +40,8 @@ type supervisor struct {
 	initPid    atomic.Int64   // the container's init pid, for the proxy's goroutine
 	eventsOn   bool
 	pidOn      bool
+	dogOn      bool
+	withheld   string // why watchdog pings are withheld; "" while they flow
 }
 
 // inputEvent is a watcher's event, tagged with the container it is about,
@@ -85,7 +91,14 @@ func (s *supervisor) run(ctx context.Context) Result {
 		pidFile{s.cfg.PidFile}.Remove(f.Pid)
 	}
 	s.report(f)
-	return exitResult(f, detached, s.stopSignal)
+	res := exitResult(f, detached, s.stopSignal)
+	if s.metrics != nil {
+		if f.Started && !detached {
+			s.metrics.Exited(f.ExitCode, f.OOMKilled)
+		}
+		s.writeMetrics()
+	}
+	return res
 }
 
 // step runs the current state's action until it ends or an input
@@ -146,6 +159,13 @@ func (s *supervisor) handle(in inputEvent) states.Event {
 			f.OOMKilled = true
 			s.log.Warn("the kernel killed a process of the container: out of memory (oom)")
 		}
+	case watchers.HealthChanged:
+		if in.container == f.ContainerID {
+			s.log.Info("container health", zap.String("status", in.Health.Status))
+			s.metrics.Health(in.Health.Status)
+		}
+	case watchers.Tick:
+		s.tick(in.Health)
 	}
 	return ""
 }
@@ -174,8 +194,116 @@ func (s *supervisor) observe(t states.Transition, f *states.Facts) {
 				return c.Running && c.Pid == pid, nil
 			}}.Run)
 		}
+		if s.watchdog > 0 && !s.dogOn {
+			s.dogOn = true
+			id := f.ContainerID
+			s.startWatcher(id, watchers.Watchdog{Interval: s.watchdog, Check: func(ctx context.Context) watchers.Health {
+				return s.health(ctx, id)
+			}}.Run)
+		}
 	case states.Watch:
 		s.log.Info("container running", zap.String("container", short(f.ContainerID)), zap.Int("pid", f.Pid))
+		s.metrics.ContainerStarted(f.StartedAt)
+	}
+	if msg := statusText(t.To, s.machine.Spec(), f); msg != "" {
+		if err := s.notifier.Status(msg); err != nil {
+			s.log.Debug("STATUS=", zap.Error(err))
+		}
+	}
+	if s.metrics != nil {
+		s.metrics.Transition(t)
+		if t.To == states.Notify {
+			s.metrics.PidsMigrated(s.cgroups.moved)
+		}
+		if t.From == states.Create {
+			s.metrics.PullSeconds(s.docker.PullDuration())
+		}
+		s.writeMetrics()
+	}
+}
+
+// statusText is the STATUS= line for entering a state; "" where the
+// state's action says more itself (notify, stop).
+func statusText(to states.State, spec states.Spec, f *states.Facts) string {
+	switch to {
+	case states.CleanupStale:
+		return "removing a stale container named " + spec.Name
+	case states.Create:
+		return "creating the container from " + spec.Create.Image + " (pulling it if needed)"
+	case states.Start:
+		return "starting container " + short(f.ContainerID)
+	case states.MigrateCgroups:
+		return fmt.Sprintf("moving container pid %d into the unit's cgroups", f.Pid)
+	case states.Remove:
+		if spec.Remove {
+			return "removing container " + short(f.ContainerID)
+		}
+	case states.Failed:
+		if f.Err != nil {
+			return "failed: " + f.Err.Error()
+		}
+	}
+	return ""
+}
+
+// health is a watchdog tick's look at the container, within ctx's deadline.
+func (s *supervisor) health(ctx context.Context, id string) watchers.Health {
+	c, err := s.docker.Inspect(ctx, id)
+	switch {
+	case err != nil:
+		return watchers.Health{Reason: "the docker daemon did not answer: " + err.Error()}
+	case !c.Running:
+		return watchers.Health{Reason: "the container is not running"}
+	case c.Health == "unhealthy":
+		return watchers.Health{Status: c.Health, Reason: "the container's health check says unhealthy"}
+	case c.Health == "":
+		return watchers.Health{OK: true, Status: "none"}
+	}
+	return watchers.Health{OK: true, Status: c.Health}
+}
+
+// tick pings systemd's watchdog when the container deserves it: it runs,
+// is not unhealthy, and the daemon answers. A container that sends its own
+// WATCHDOG=1 (--notify) feeds the watchdog itself.
+func (s *supervisor) tick(h watchers.Health) {
+	if s.proxy.WatchdogSeen() {
+		return
+	}
+	if h.Status != "" {
+		s.metrics.Health(h.Status)
+	}
+	st := s.machine.State()
+	running := st == states.MigrateCgroups || st == states.Notify || st == states.Watch
+	if !running {
+		return
+	}
+	if h.OK {
+		if err := s.notifier.Send("WATCHDOG=1"); err != nil {
+			s.log.Warn("watchdog ping", zap.Error(err))
+		}
+		s.metrics.WatchdogPing(true)
+		if s.withheld != "" {
+			s.withheld = ""
+			s.log.Info("watchdog pings resume", zap.String("health", h.Status))
+			_ = s.notifier.Status(fmt.Sprintf("running, pid %d, %s", s.machine.Facts().Pid, h.Status))
+		}
+	} else {
+		s.metrics.WatchdogPing(false)
+		if s.withheld != h.Reason {
+			s.withheld = h.Reason
+			s.log.Warn("withholding watchdog pings: systemd will act on WatchdogSec=", zap.String("reason", h.Reason))
+			_ = s.notifier.Status("watchdog pings withheld: " + h.Reason)
+		}
+	}
+	s.writeMetrics()
+}
+
+func (s *supervisor) writeMetrics() {
+	if s.metrics == nil {
+		return
+	}
+	if err := s.metrics.WriteFile(s.cfg.MetricsDir); err != nil {
+		s.log.Warn("write metrics", zap.Error(err))
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/systemd-docker/systemd-docker/metrics"
 	"github.com/systemd-docker/systemd-docker/supervisor/dockerapi"
 )
 
@@ -58,4 +59,17 @@ func (l *logCopier) Drain(timeout time.Duration) bool {
 	case <-time.After(timeout):
 		return false
 	}
+}
+
+// countingWriter counts the bytes of one stream for the metrics.
+type countingWriter struct {
+	w       io.Writer
+	stream  string
+	metrics *metrics.Metrics // nil: count nothing
+}
+
+func (c countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.metrics.LogBytes(c.stream, n)
+	return n, err
 }

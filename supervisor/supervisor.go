@@ -13,12 +13,14 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/systemd-docker/systemd-docker/metrics"
 	"github.com/systemd-docker/systemd-docker/states"
 	"github.com/systemd-docker/systemd-docker/supervisor/cgroups"
 	"github.com/systemd-docker/systemd-docker/supervisor/dockerapi"
@@ -87,6 +89,15 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 			return nil, err
 		}
 	}
+	if cfg.MetricsDir != "" {
+		if err := metrics.CheckDir(cfg.MetricsDir); err != nil {
+			return nil, fmt.Errorf("--metrics-dir: %w", err)
+		}
+	}
+	watchdog, err := watchdogInterval(cfg.Environ)
+	if err != nil {
+		return nil, err
+	}
 	cli := &dockerapi.CLI{Path: cfg.DockerCLI, Stderr: o.Stderr, Environ: cfg.Environ}
 	if err := cli.Check(); err != nil {
 		return nil, err
@@ -101,24 +112,35 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 
 	s := &supervisor{cfg: cfg, opts: o, log: o.Log, docker: docker,
 		notifier: sdnotify.FromEnv(cfg.Environ),
-		inputs:   make(chan inputEvent, 16)}
-	s.logs = &logCopier{docker: docker, stdout: o.Stdout, stderr: o.Stderr, log: o.Log}
+		inputs:   make(chan inputEvent, 16),
+		watchdog: watchdog}
+	unit := unitName()
+	if cfg.MetricsDir != "" {
+		name := unit
+		if name == "" {
+			name = run.Name
+		}
+		if name == "" {
+			name = "systemd-docker-" + short(invocationOf(cfg.Environ))
+		}
+		s.metrics = metrics.New(name, nil)
+	}
+	s.logs = &logCopier{docker: docker, stdout: countingWriter{o.Stdout, "stdout", s.metrics},
+		stderr: countingWriter{o.Stderr, "stderr", s.metrics}, log: o.Log}
 	s.cgroups = &cgroupMover{m: &cgroups.Migrator{Log: o.Log}, selection: cfg.Cgroups, log: o.Log}
 
 	var env []string
 	if cfg.Env {
 		env = containerEnv(cfg.Environ)
 	}
-	invocation := envValue(cfg.Environ, "INVOCATION_ID")
-	if invocation == "" {
-		invocation = randomID()
-	}
+	invocation := invocationOf(cfg.Environ)
 	spec := states.Spec{
 		Name:        run.Name,
 		Remove:      run.Remove,
 		TTY:         run.TTY,
 		Logs:        cfg.Logs,
 		Notify:      cfg.Notify,
+		WaitHealthy: cfg.Ready == "healthy",
 		Detach:      !cfg.Logs && !run.Remove,
 		StopSignal:  run.StopSignal,
 		StopTimeout: run.StopTimeout,
@@ -132,7 +154,7 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 			Command: run.Command,
 		},
 	}
-	if unit := unitName(); unit != "" {
+	if unit != "" {
 		spec.Create.Labels = map[string]string{states.LabelUnit: unit}
 	}
 	notifier := notifyPort{Notifier: s.notifier}
@@ -176,6 +198,34 @@ func envValue(environ []string, name string) string {
 		}
 	}
 	return ""
+}
+
+var processInvocation = randomID()
+
+// invocationOf names this run: systemd's INVOCATION_ID, else a random ID.
+func invocationOf(environ []string) string {
+	if id := envValue(environ, "INVOCATION_ID"); id != "" {
+		return id
+	}
+	return processInvocation
+}
+
+// watchdogInterval is how often to ping systemd's watchdog: half of
+// WATCHDOG_USEC when it is meant for us (WATCHDOG_PID unset or ours), see
+// sd_watchdog_enabled(3); zero when there is no watchdog.
+func watchdogInterval(environ []string) (time.Duration, error) {
+	usec := envValue(environ, "WATCHDOG_USEC")
+	if usec == "" {
+		return 0, nil
+	}
+	if pid := envValue(environ, "WATCHDOG_PID"); pid != "" && pid != strconv.Itoa(os.Getpid()) {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(usec, 10, 63)
+	if err != nil || n == 0 {
+		return 0, fmt.Errorf("WATCHDOG_USEC=%q is not a positive number of microseconds; check WatchdogSec= in the unit", usec)
+	}
+	return time.Duration(n) * time.Microsecond / 2, nil
 }
 
 func randomID() string {

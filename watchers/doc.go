@@ -18,6 +18,10 @@ const (
 	Exit
 	// OOM: the kernel killed a process of the container for lack of memory.
 	OOM
+	// Tick: time for a watchdog ping; Health says whether it is deserved.
+	Tick
+	// HealthChanged: Docker reported a new health status.
+	HealthChanged
 )
 
 func (k Kind) String() string {
@@ -30,6 +34,10 @@ func (k Kind) String() string {
 		return "exit"
 	case OOM:
 		return "oom"
+	case Tick:
+		return "tick"
+	case HealthChanged:
+		return "health"
 	}
 	return "unknown"
 }
@@ -38,7 +46,8 @@ func (k Kind) String() string {
 type Event struct {
 	Kind   Kind
 	Signal syscall.Signal // Stop, Forward
-	Source string         // which watcher: "signal", "pidfd", "docker events"
+	Source string         // which watcher: "signal", "pidfd", "docker events", "watchdog"
+	Health Health         // Tick, HealthChanged (Status only)
 }
 
 // Emit hands an event to the supervisor. It may block until the

@@ -2,6 +2,7 @@ package watchers
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/systemd-docker/systemd-docker/supervisor/dockerapi"
@@ -12,7 +13,8 @@ type EventSource interface {
 	Events(ctx context.Context, id string) (<-chan dockerapi.ContainerEvent, <-chan error)
 }
 
-// DockerEvents emits Exit on "die" and OOM on "oom". A broken stream (the
+// DockerEvents emits Exit on "die", OOM on "oom" and HealthChanged on
+// "health_status: …". A broken stream (the
 // daemon restarted) is subscribed again with backoff.
 type DockerEvents struct {
 	Source EventSource
@@ -46,6 +48,10 @@ func (w DockerEvents) Run(ctx context.Context, emit Emit) {
 					emit(Event{Kind: Exit, Source: "docker events"})
 				case "oom":
 					emit(Event{Kind: OOM, Source: "docker events"})
+				default:
+					if st, ok := strings.CutPrefix(m.Action, "health_status: "); ok {
+						emit(Event{Kind: HealthChanged, Source: "docker events", Health: Health{Status: st}})
+					}
 				}
 			case <-errs:
 				break stream

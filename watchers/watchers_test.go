@@ -6,10 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/systemd-docker/systemd-docker/supervisor/dockerapi"
@@ -310,8 +312,12 @@ func TestDockerEvents(t *testing.T) {
 
 	src.waitSub(t, 1)
 	s := src.streams[0]
-	for _, a := range []string{"start", "attach", "health_status: healthy"} {
+	for _, a := range []string{"start", "attach", "exec_start: sh"} {
 		send(t, s, a)
+	}
+	send(t, s, "health_status: unhealthy")
+	if e := c.next(t, 5*time.Second); e.Kind != HealthChanged || e.Health.Status != "unhealthy" {
+		t.Errorf("event %+v, want HealthChanged unhealthy", e)
 	}
 	send(t, s, "oom")
 	if e := c.next(t, 5*time.Second); e.Kind != OOM || e.Source != "docker events" {
@@ -376,4 +382,55 @@ func TestDockerEventsCancelWhileWaiting(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestWatchdogTicks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		healthy := true
+		w := Watchdog{Interval: time.Second, Check: func(ctx context.Context) Health {
+			if !healthy {
+				return Health{Status: "unhealthy", Reason: "unhealthy"}
+			}
+			return Health{OK: true, Status: "healthy"}
+		}}
+		var got []Event
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { w.Run(ctx, func(e Event) { got = append(got, e) }); close(done) }()
+		time.Sleep(2500 * time.Millisecond) // fake clock: two ticks
+		synctest.Wait()
+		if len(got) != 2 || !got[0].Health.OK || got[0].Kind != Tick {
+			t.Fatalf("after 2.5 s: %+v, want two OK ticks", got)
+		}
+		healthy = false
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if len(got) != 3 || got[2].Health.OK || got[2].Health.Reason != "unhealthy" {
+			t.Fatalf("after unhealthy: %+v", got)
+		}
+		cancel()
+		<-done
+	})
+}
+
+func TestWatchdogWedgedDaemon(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// A Check that only returns when its deadline passes, claiming OK:
+		// a daemon that does not answer in time must not earn a ping.
+		w := Watchdog{Interval: time.Second, Check: func(ctx context.Context) Health {
+			<-ctx.Done()
+			return Health{OK: true}
+		}}
+		var got []Event
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { w.Run(ctx, func(e Event) { got = append(got, e) }); close(done) }()
+		time.Sleep(2100 * time.Millisecond)
+		synctest.Wait()
+		if len(got) != 1 || got[0].Health.OK || !strings.Contains(got[0].Health.Reason, "did not answer") {
+			t.Fatalf("got %+v, want one tick that is not OK, naming the daemon", got)
+		}
+		cancel()
+		<-done
+	})
 }

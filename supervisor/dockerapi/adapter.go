@@ -30,6 +30,9 @@ const CallTimeout = 30 * time.Second
 type Adapter struct {
 	api *client.Client
 	cli *CLI
+	// pulled is how long the last Create took when its image was not
+	// present before: the time the pull cost.
+	pulled time.Duration
 }
 
 // New connects as the docker CLI would ($DOCKER_HOST, $DOCKER_CERT_PATH …)
@@ -97,6 +100,9 @@ func fromInspect(r container.InspectResponse) states.Container {
 		c.ExitCode = r.State.ExitCode
 		c.OOMKilled = r.State.OOMKilled
 		c.StartedAt, _ = time.Parse(time.RFC3339Nano, r.State.StartedAt)
+		if r.State.Health != nil {
+			c.Health = r.State.Health.Status
+		}
 	}
 	if r.Config != nil {
 		c.Labels = r.Config.Labels
@@ -109,8 +115,20 @@ func fromInspect(r container.InspectResponse) states.Container {
 
 // Create implements states.Docker through the docker CLI.
 func (a *Adapter) Create(ctx context.Context, spec states.CreateSpec) (string, error) {
-	return a.cli.Create(ctx, spec)
+	ictx, cancel := call(ctx)
+	_, err := a.api.ImageInspect(ictx, spec.Image)
+	cancel()
+	start := time.Now()
+	id, cerr := a.cli.Create(ctx, spec)
+	if err != nil && client.IsErrNotFound(err) {
+		a.pulled = time.Since(start)
+	}
+	return id, cerr
 }
+
+// PullDuration is how long the last Create took when it had to pull its
+// image; zero when the image was present.
+func (a *Adapter) PullDuration() time.Duration { return a.pulled }
 
 // Start implements states.Docker.
 func (a *Adapter) Start(ctx context.Context, id string) error {
@@ -171,6 +189,45 @@ func (a *Adapter) Wait(ctx context.Context, id string) (states.Container, error)
 				return c, ctx.Err()
 			case <-time.After(200 * time.Millisecond):
 			}
+		}
+	}
+}
+
+// WaitHealthy implements states.Docker: it listens to the container's
+// health_status events, having looked at its state once they flow.
+func (a *Adapter) WaitHealthy(ctx context.Context, id string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	msgs, errs := a.api.Events(ctx, containerEvents(id))
+	check := func() (bool, error) {
+		c, err := a.Inspect(ctx, id)
+		switch {
+		case err != nil:
+			return false, err
+		case !c.Running:
+			return false, fmt.Errorf("the container stopped before it was healthy (exit code %d)", c.ExitCode)
+		}
+		return c.Health == "healthy", nil
+	}
+	for {
+		if ok, err := check(); ok || err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-msgs:
+		case <-errs:
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			// The stream broke: subscribe again after a pause.
+			select {
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			case <-time.After(500 * time.Millisecond):
+			}
+			msgs, errs = a.api.Events(ctx, containerEvents(id))
 		}
 	}
 }
@@ -248,10 +305,7 @@ type ContainerEvent struct {
 func (a *Adapter) Events(ctx context.Context, id string) (<-chan ContainerEvent, <-chan error) {
 	out := make(chan ContainerEvent)
 	errs := make(chan error, 1)
-	msgs, errc := a.api.Events(ctx, events.ListOptions{Filters: filters.NewArgs(
-		filters.Arg("type", string(events.ContainerEventType)),
-		filters.Arg("container", id),
-	)})
+	msgs, errc := a.api.Events(ctx, containerEvents(id))
 	go func() {
 		defer close(out)
 		for {
@@ -276,4 +330,12 @@ func (a *Adapter) Events(ctx context.Context, id string) (<-chan ContainerEvent,
 		}
 	}()
 	return out, errs
+}
+
+// containerEvents selects the events about one container.
+func containerEvents(id string) events.ListOptions {
+	return events.ListOptions{Filters: filters.NewArgs(
+		filters.Arg("type", string(events.ContainerEventType)),
+		filters.Arg("container", id),
+	)}
 }

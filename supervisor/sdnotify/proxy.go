@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -44,6 +46,8 @@ type Proxy struct {
 	// Allow, when set, tells whether a sender pid may speak (the
 	// container's processes); others are dropped.
 	Allow func(pid int) bool
+
+	watchdog atomic.Bool
 
 	mu       sync.Mutex
 	released bool
@@ -152,6 +156,9 @@ func ParseMessage(b []byte) ([]string, bool) {
 }
 
 func (p *Proxy) relay(lines []string) {
+	if slices.Contains(lines, "WATCHDOG=1") {
+		p.watchdog.Store(true)
+	}
 	p.mu.Lock()
 	if !p.released {
 		p.held = append(p.held, lines)
@@ -174,6 +181,10 @@ func (p *Proxy) Dropped() int {
 	defer p.mu.Unlock()
 	return p.dropped
 }
+
+// WatchdogSeen reports whether the container has sent WATCHDOG=1 itself:
+// it then keeps systemd's watchdog fed, and we stop pinging.
+func (p *Proxy) WatchdogSeen() bool { return p != nil && p.watchdog.Load() }
 
 // Release sends the held messages and relays the rest as they come.
 func (p *Proxy) Release() {
