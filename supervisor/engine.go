@@ -31,6 +31,7 @@ type supervisor struct {
 	cgroups  *cgroupMover
 	machine  *states.Machine
 	metrics  *metrics.Metrics // nil without --metrics-dir
+	lock     *nameLock        // nil for an unnamed container
 	watchdog time.Duration    // ping interval; zero without WatchdogSec=
 
 	inputs     chan inputEvent

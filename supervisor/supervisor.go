@@ -59,6 +59,7 @@ func Run(ctx context.Context, cfg Config, o Options) Result {
 		return Result{Code: ExitFailure}
 	}
 	defer s.docker.Close()
+	defer s.lock.Unlock()
 	return s.run(ctx)
 }
 
@@ -106,6 +107,13 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 	if err != nil {
 		return nil, err
 	}
+	var lock *nameLock
+	if run.Name != "" {
+		if lock, err = lockName(runDir(), run.Name); err != nil {
+			docker.Close()
+			return nil, err
+		}
+	}
 	if run.Detach {
 		o.Log.Info("docker run -d is ignored: systemd-docker supervises the container itself (see --logs=false for detach mode)")
 	}
@@ -113,7 +121,7 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 	s := &supervisor{cfg: cfg, opts: o, log: o.Log, docker: docker,
 		notifier: sdnotify.FromEnv(cfg.Environ),
 		inputs:   make(chan inputEvent, 16),
-		watchdog: watchdog}
+		watchdog: watchdog, lock: lock}
 	unit := unitName()
 	if cfg.MetricsDir != "" {
 		name := unit

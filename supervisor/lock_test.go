@@ -1,0 +1,79 @@
+package supervisor
+
+import (
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestNameLockIsExclusive(t *testing.T) {
+	dir := t.TempDir()
+	first, err := lockName(dir, "web.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// flock locks belong to the open file description: a second open in
+	// this process conflicts just as another process would.
+	_, err = lockName(dir, "web.service")
+	if err == nil {
+		t.Fatal("second lock of the same name succeeded")
+	}
+	for _, want := range []string{`"web.service"`, "already supervised", "pid " + strconv.Itoa(os.Getpid()), "--name"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if other, err := lockName(dir, "db.service"); err != nil {
+		t.Errorf("another name: %v", err)
+	} else {
+		other.Unlock()
+	}
+	first.Unlock()
+	again, err := lockName(dir, "web.service")
+	if err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+	again.Unlock()
+}
+
+func TestNameLockReleasedWhenHolderDies(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/name-x.lock"
+	// A child takes the lock with flock(1)-like behaviour via a shell
+	// holding the file open; killing it must free the name.
+	if _, err := exec.LookPath("flock"); err != nil {
+		t.Skip("flock(1) not installed")
+	}
+	cmd := exec.Command("flock", "-o", path, "sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	// Wait until the child holds it.
+	for i := 0; ; i++ {
+		l, err := lockName(dir, "x")
+		if err != nil {
+			break
+		}
+		l.Unlock()
+		if i > 500 {
+			t.Fatal("child never took the lock")
+		}
+		exec.Command("sleep", "0.01").Run()
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	l, err := lockName(dir, "x")
+	if err != nil {
+		t.Fatalf("after the holder died: %v", err)
+	}
+	l.Unlock()
+}
+
+func TestSafeFileName(t *testing.T) {
+	if got := safeFileName("a/b\x00c"); got != "a_b_c" {
+		t.Errorf("safeFileName = %q", got)
+	}
+}
