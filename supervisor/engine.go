@@ -34,15 +34,17 @@ type supervisor struct {
 	lock     *nameLock        // nil for an unnamed container
 	watchdog time.Duration    // ping interval; zero without WatchdogSec=
 
-	inputs     chan inputEvent
-	watchers   sync.WaitGroup
-	watchCtx   context.Context
-	stopSignal syscall.Signal // the signal that asked us to stop
-	initPid    atomic.Int64   // the container's init pid, for the proxy's goroutine
-	eventsOn   bool
-	pidOn      bool
-	dogOn      bool
-	withheld   string // why watchdog pings are withheld; "" while they flow
+	inputs      chan inputEvent
+	watchers    sync.WaitGroup
+	watchCtx    context.Context
+	stopSignal  syscall.Signal // the signal that asked us to stop
+	initPid     atomic.Int64   // the container's init pid, for the proxy's goroutine
+	eventsOn    bool
+	pidOn       bool
+	dogOn       bool
+	stopChecked bool
+	unit        string // the systemd unit we run in; "" outside one
+	withheld    string // why watchdog pings are withheld; "" while they flow
 }
 
 // inputEvent is a watcher's event, tagged with the container it is about,
@@ -205,6 +207,13 @@ func (s *supervisor) observe(t states.Transition, f *states.Facts) {
 	case states.Watch:
 		s.log.Info("container running", zap.String("container", short(f.ContainerID)), zap.Int("pid", f.Pid))
 		s.metrics.ContainerStarted(f.StartedAt)
+		if !s.stopChecked {
+			s.stopChecked = true
+			timeout := s.machine.Spec().StopTimeout
+			s.startWatcher("", func(ctx context.Context, _ watchers.Emit) {
+				s.checkStopTimeout(ctx, s.unit, timeout)
+			})
+		}
 	}
 	if msg := statusText(t.To, s.machine.Spec(), f); msg != "" {
 		if err := s.notifier.Status(msg); err != nil {

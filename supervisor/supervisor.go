@@ -123,6 +123,7 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 		inputs:   make(chan inputEvent, 16),
 		watchdog: watchdog, lock: lock}
 	unit := unitName()
+	s.unit = unit
 	if cfg.MetricsDir != "" {
 		name := unit
 		if name == "" {
