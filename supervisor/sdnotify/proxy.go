@@ -159,13 +159,14 @@ func (p *Proxy) relay(lines []string) {
 	if slices.Contains(lines, "WATCHDOG=1") {
 		p.watchdog.Store(true)
 	}
+	// Sending under the lock keeps the order: nothing overtakes the
+	// held messages while Release sends them.
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if !p.released {
 		p.held = append(p.held, lines)
-		p.mu.Unlock()
 		return
 	}
-	p.mu.Unlock()
 	_ = p.to.Send(lines...)
 }
 
@@ -189,12 +190,11 @@ func (p *Proxy) WatchdogSeen() bool { return p != nil && p.watchdog.Load() }
 // Release sends the held messages and relays the rest as they come.
 func (p *Proxy) Release() {
 	p.mu.Lock()
-	held := p.held
-	p.held, p.released = nil, true
-	p.mu.Unlock()
-	for _, lines := range held {
+	defer p.mu.Unlock()
+	for _, lines := range p.held {
 		_ = p.to.Send(lines...)
 	}
+	p.held, p.released = nil, true
 }
 
 // Close stops listening and removes the socket's directory.
