@@ -27,6 +27,8 @@ type supervisor struct {
 	docker   *dockerapi.Adapter
 	notifier *sdnotify.Notifier
 	proxy    *sdnotify.Proxy // --notify
+	pull     *pullKeeper
+	pullStop context.CancelFunc
 	logs     *logCopier
 	cgroups  *cgroupMover
 	machine  *states.Machine
@@ -178,7 +180,16 @@ func (s *supervisor) handle(in inputEvent) states.Event {
 func (s *supervisor) observe(t states.Transition, f *states.Facts) {
 	s.log.Debug("transition", zap.String("from", string(t.From)), zap.String("to", string(t.To)),
 		zap.String("event", string(t.Event)))
+	if t.From == states.Create && s.pullStop != nil {
+		s.pullStop()
+	}
 	switch t.To {
+	case states.Create:
+		if s.notifier.Enabled() {
+			ctx, cancel := context.WithCancel(s.watchCtx)
+			s.pullStop = cancel
+			s.startWatcher("", func(context.Context, watchers.Emit) { s.pull.Run(ctx) })
+		}
 	case states.Start:
 		if !s.eventsOn {
 			s.eventsOn = true

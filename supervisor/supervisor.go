@@ -99,7 +99,10 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 	if err != nil {
 		return nil, err
 	}
-	cli := &dockerapi.CLI{Path: cfg.DockerCLI, Stderr: o.Stderr, Environ: cfg.Environ}
+	notifier := sdnotify.FromEnv(cfg.Environ)
+	pull := &pullKeeper{image: run.Image, every: 5 * time.Second, grace: 20 * time.Second,
+		notify: notifier.Send, log: o.Log}
+	cli := &dockerapi.CLI{Path: cfg.DockerCLI, Stderr: o.Stderr, Environ: cfg.Environ, Progress: pull.Progress}
 	if err := cli.Check(); err != nil {
 		return nil, err
 	}
@@ -119,7 +122,7 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 	}
 
 	s := &supervisor{cfg: cfg, opts: o, log: o.Log, docker: docker,
-		notifier: sdnotify.FromEnv(cfg.Environ),
+		notifier: notifier, pull: pull,
 		inputs:   make(chan inputEvent, 16),
 		watchdog: watchdog, lock: lock}
 	unit := unitName()
@@ -166,7 +169,7 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 	if unit != "" {
 		spec.Create.Labels = map[string]string{states.LabelUnit: unit}
 	}
-	notifier := notifyPort{Notifier: s.notifier}
+	port := notifyPort{Notifier: s.notifier}
 	if cfg.Notify {
 		proxy, err := sdnotify.NewProxy(runDir(), s.notifier)
 		if err != nil {
@@ -177,13 +180,13 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 			init := int(s.initPid.Load())
 			return init == 0 || samePidNamespace(pid, init)
 		}
-		notifier.proxy = proxy
+		port.proxy = proxy
 		s.proxy = proxy
 		spec.Create.Extra = append(spec.Create.Extra,
 			"--volume", proxy.HostPath+":"+sdnotify.ContainerSocket,
 			"--env", "NOTIFY_SOCKET="+sdnotify.ContainerSocket)
 	}
-	ports := states.Ports{Docker: docker, Logs: s.logs, Cgroups: s.cgroups, Notifier: notifier,
+	ports := states.Ports{Docker: docker, Logs: s.logs, Cgroups: s.cgroups, Notifier: port,
 		PidFile: pidFile{cfg.PidFile}, Log: o.Log}
 	s.machine = states.New(spec, ports, s.observe)
 	return s, nil

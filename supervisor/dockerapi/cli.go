@@ -25,6 +25,9 @@ type CLI struct {
 	// Environ is the CLI's environment; variables passed with Env are
 	// looked up here by name, so no value shows on a command line.
 	Environ []string
+	// Progress, when set, is told each line the CLI prints on stderr (pull
+	// progress), from the goroutine that copies it.
+	Progress func(line string)
 }
 
 // CLIError is a `docker create` that failed.
@@ -86,7 +89,11 @@ func (c *CLI) Create(ctx context.Context, spec states.CreateSpec) (string, error
 	if stderr == nil {
 		stderr = os.Stderr
 	}
-	cmd.Stderr = io.MultiWriter(stderr, tail)
+	if c.Progress != nil {
+		cmd.Stderr = io.MultiWriter(stderr, tail, &lineWriter{fn: c.Progress})
+	} else {
+		cmd.Stderr = io.MultiWriter(stderr, tail)
+	}
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second
 	err := cmd.Run()
@@ -122,3 +129,26 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 }
 
 func (t *tailBuffer) String() string { return string(t.buf) }
+
+// lineWriter calls fn with each complete line written to it (a carriage
+// return ends a line too: progress bars redraw with it).
+type lineWriter struct {
+	fn  func(string)
+	buf []byte
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	for _, b := range p {
+		if b == '\n' || b == '\r' {
+			if line := strings.TrimSpace(string(l.buf)); line != "" {
+				l.fn(line)
+			}
+			l.buf = l.buf[:0]
+			continue
+		}
+		if len(l.buf) < 1024 {
+			l.buf = append(l.buf, b)
+		}
+	}
+	return len(p), nil
+}

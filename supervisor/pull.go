@@ -1,0 +1,65 @@
+package supervisor
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// pullKeeper keeps a slow create (an image pull) from hitting
+// TimeoutStartSec=: while docker create makes progress it sends
+// EXTEND_TIMEOUT_USEC= and a STATUS= with the latest progress line. A
+// pull that stalls for a whole grace period is not extended, so systemd's
+// timeout still ends a hung start. See sd_notify(3).
+type pullKeeper struct {
+	image  string
+	every  time.Duration // how often to extend
+	grace  time.Duration // extension per message; progress must show within it
+	notify func(lines ...string) error
+	log    *zap.Logger
+
+	mu       sync.Mutex
+	last     string
+	lastSeen time.Time
+}
+
+// Progress records a line the CLI printed.
+func (p *pullKeeper) Progress(line string) {
+	p.mu.Lock()
+	p.last, p.lastSeen = line, time.Now()
+	p.mu.Unlock()
+}
+
+// Run extends the start timeout until ctx ends (create is over).
+func (p *pullKeeper) Run(ctx context.Context) {
+	start := time.Now()
+	p.mu.Lock()
+	p.lastSeen = start
+	p.mu.Unlock()
+	t := time.NewTicker(p.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			p.mu.Lock()
+			line, seen := p.last, p.lastSeen
+			p.mu.Unlock()
+			if now.Sub(seen) > p.grace {
+				continue // stalled: let systemd's timeout decide
+			}
+			status := fmt.Sprintf("creating the container from %s (%s so far)", p.image, now.Sub(start).Round(time.Second))
+			if line != "" {
+				status += ": " + line
+			}
+			err := p.notify(fmt.Sprintf("EXTEND_TIMEOUT_USEC=%d", p.grace.Microseconds()), "STATUS="+status)
+			if err != nil {
+				p.log.Debug("extend the start timeout", zap.Error(err))
+			}
+		}
+	}
+}
