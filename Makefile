@@ -30,5 +30,11 @@ check:
 	bash .ci/setup
 	$(MAKE) test
 
+# The program's main job, under a real systemd: a throwaway systemd-nspawn box
+# with dockerd inside, a demo unit started, inspected and stopped (root).
+demo:
+	bash .ci/setup
+	$(GO) run -tags integration ./integration/cmd/demo
+
 clean:
 	rm -rf bin integration.log
