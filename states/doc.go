@@ -13,6 +13,7 @@
 //	     ▼                              ▼
 //	   remove ──removed──▶ done      remove
 //
+//	restarted (docker restart): watch ──▶ start, to migrate and announce the new process
 //	fail: from any state that is not terminal ──▶ failed
 //
 // Each state has one action, in a file named after the state. An action

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // recorder is one call log shared by every fake, so a test can check the
@@ -151,8 +152,12 @@ type fakeLogs struct {
 	Err error
 }
 
-func (l *fakeLogs) Attach(_ context.Context, id string, tty bool) error {
-	l.rec.add("logs.Attach %s tty=%t", id, tty)
+func (l *fakeLogs) Attach(_ context.Context, id string, tty bool, since time.Time) error {
+	if !since.IsZero() {
+		l.rec.add("logs.Attach %s tty=%t since=%s", id, tty, since.UTC().Format(time.RFC3339))
+	} else {
+		l.rec.add("logs.Attach %s tty=%t", id, tty)
+	}
 	return l.Err
 }
 

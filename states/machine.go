@@ -97,9 +97,9 @@ func (m *Machine) Act(ctx context.Context) (Event, error) {
 }
 
 // Interruptible reports whether the current action may be cut short by
-// ev (EvStop or EvExited): the supervisor then cancels the action.
+// ev (EvStop, EvExited or EvRestarted): the supervisor then cancels the action.
 func (m *Machine) Interruptible(ev Event) bool {
-	return (ev == EvStop || ev == EvExited) && m.Can(ev)
+	return (ev == EvStop || ev == EvExited || ev == EvRestarted) && m.Can(ev)
 }
 
 // Resolve chooses the event that ends the current state, given what the
@@ -110,6 +110,9 @@ func (m *Machine) Resolve(ev Event, err error, interrupt Event) Event {
 	if interrupt != "" && m.Can(interrupt) {
 		if interrupt == EvExited {
 			m.facts.Exited = true
+		}
+		if interrupt == EvRestarted {
+			m.facts.Restarts++
 		}
 		if interrupt == EvStop && m.facts.StopReason == "" {
 			m.facts.StopReason = "stop requested"

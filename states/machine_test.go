@@ -95,7 +95,7 @@ func TestInterruptible(t *testing.T) {
 		for _, ev := range AllEvents {
 			m := newWorld().machineIn(Spec{}, s)
 			_, ok := table[s][ev]
-			want := ok && (ev == EvStop || ev == EvExited)
+			want := ok && (ev == EvStop || ev == EvExited || ev == EvRestarted)
 			if got := m.Interruptible(ev); got != want {
 				t.Errorf("Interruptible(%q) in %q = %t, want %t", ev, s, got, want)
 			}
@@ -329,4 +329,31 @@ func TestLifecycle(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestRestartedContainerIsStartedAgainWithoutDockerStart(t *testing.T) {
+	w := newWorld()
+	m := w.machineIn(Spec{Logs: true}, Watch)
+	m.facts.ContainerID, m.facts.Pid, m.facts.Started = longID, 42, true
+	if ev := m.Resolve("", context.Canceled, EvRestarted); ev != EvRestarted {
+		t.Fatalf("Resolve = %q, want restarted", ev)
+	}
+	if err := m.Fire(EvRestarted); err != nil {
+		t.Fatal(err)
+	}
+	if m.State() != Start || m.facts.Restarts != 1 {
+		t.Fatalf("state %q restarts %d, want start and 1", m.State(), m.facts.Restarts)
+	}
+	restartedAt := time.Date(2026, 11, 28, 15, 0, 0, 0, time.UTC)
+	w.docker.Containers[longID] = Container{ID: longID, Running: true, Pid: 77, FinishedAt: restartedAt}
+	ev, err := m.Act(context.Background())
+	if err != nil || ev != EvStarted {
+		t.Fatalf("start after a restart: %q, %v", ev, err)
+	}
+	if m.facts.Pid != 77 {
+		t.Errorf("pid %d, want the new process 77", m.facts.Pid)
+	}
+	// Its logs are followed from its new start, so its first lines are kept.
+	checkCalls(t, w.rec, []string{"docker.Inspect " + longID,
+		"logs.Attach " + longID + " tty=false since=2026-11-28T15:00:00Z", "docker.Inspect " + longID})
 }

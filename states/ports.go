@@ -22,6 +22,7 @@ type Container struct {
 	StopTimeout *int // seconds; nil: Docker's default
 	TTY         bool
 	StartedAt   time.Time
+	FinishedAt  time.Time // when its previous run ended
 	// Health is Docker's health status: "starting", "healthy",
 	// "unhealthy", or "" when the container has no health check.
 	Health string
@@ -63,7 +64,10 @@ type Docker interface {
 type Logs interface {
 	// Attach starts copying id's stdout and stderr (one raw stream when
 	// tty). It returns once attached, so nothing printed after it is lost.
-	Attach(ctx context.Context, id string, tty bool) error
+	// A non-zero since (a container Docker restarted, which runs already)
+	// follows its logs from that time instead, so its first lines are not
+	// lost either.
+	Attach(ctx context.Context, id string, tty bool, since time.Time) error
 }
 
 // Cgroups moves the container's processes into the unit's cgroups.

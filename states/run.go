@@ -40,6 +40,7 @@ type Facts struct {
 	Adopted     bool
 	Started     bool // a container of ours ran (exit code is meaningful)
 	Exited      bool // the container ended on its own
+	Restarts    int  // times Docker restarted the container under us
 	StopReason  string
 	ExitCode    int
 	OOMKilled   bool

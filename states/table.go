@@ -31,26 +31,27 @@ type Event string
 
 // The events.
 const (
-	EvNotFound Event = "not-found" // lookup: no container of that name
-	EvStale    Event = "stale"     // lookup: a container that must go first
-	EvAdopt    Event = "adopt"     // lookup: a running container from the same arguments
-	EvCleaned  Event = "cleaned"   // cleanup-stale: the old container is gone
-	EvCreated  Event = "created"   // create: the container exists
-	EvStarted  Event = "started"   // start: the container runs, its pid is known
-	EvMigrated Event = "migrated"  // migrate-cgroups: it is in the unit's cgroups
-	EvNotified Event = "notified"  // notify: systemd was told MAINPID and READY
-	EvDetached Event = "detached"  // notify: detach mode, systemd follows the container alone
-	EvExited   Event = "exited"    // the container ended on its own
-	EvStop     Event = "stop"      // a stop was requested (SIGTERM/SIGINT)
-	EvAbort    Event = "abort"     // an action failed while a container exists: stop it
-	EvStopped  Event = "stopped"   // stop: the container is no longer running
-	EvRemoved  Event = "removed"   // remove: removal done (or not wanted)
-	EvFail     Event = "fail"      // an action failed and there is nothing to clean up
+	EvNotFound  Event = "not-found" // lookup: no container of that name
+	EvStale     Event = "stale"     // lookup: a container that must go first
+	EvAdopt     Event = "adopt"     // lookup: a running container from the same arguments
+	EvCleaned   Event = "cleaned"   // cleanup-stale: the old container is gone
+	EvCreated   Event = "created"   // create: the container exists
+	EvStarted   Event = "started"   // start: the container runs, its pid is known
+	EvMigrated  Event = "migrated"  // migrate-cgroups: it is in the unit's cgroups
+	EvNotified  Event = "notified"  // notify: systemd was told MAINPID and READY
+	EvDetached  Event = "detached"  // notify: detach mode, systemd follows the container alone
+	EvExited    Event = "exited"    // the container ended on its own
+	EvRestarted Event = "restarted" // watch: Docker restarted the container (docker restart)
+	EvStop      Event = "stop"      // a stop was requested (SIGTERM/SIGINT)
+	EvAbort     Event = "abort"     // an action failed while a container exists: stop it
+	EvStopped   Event = "stopped"   // stop: the container is no longer running
+	EvRemoved   Event = "removed"   // remove: removal done (or not wanted)
+	EvFail      Event = "fail"      // an action failed and there is nothing to clean up
 )
 
 // AllEvents lists every event.
 var AllEvents = []Event{EvNotFound, EvStale, EvAdopt, EvCleaned, EvCreated, EvStarted, EvMigrated,
-	EvNotified, EvDetached, EvExited, EvStop, EvAbort, EvStopped, EvRemoved, EvFail}
+	EvNotified, EvDetached, EvExited, EvRestarted, EvStop, EvAbort, EvStopped, EvRemoved, EvFail}
 
 // Transitions is the whole table: for each event, the states it leaves
 // and the state it enters.
@@ -69,6 +70,7 @@ var Transitions = []struct {
 	{EvNotified, []State{Notify}, Watch},
 	{EvDetached, []State{Notify}, Done},
 	{EvExited, []State{Start, MigrateCgroups, Notify, Watch}, Remove},
+	{EvRestarted, []State{Watch}, Start},
 	{EvStop, []State{Lookup, CleanupStale, Create, Start, MigrateCgroups, Notify, Watch}, Stop},
 	{EvAbort, []State{Create, Start, MigrateCgroups, Notify, Watch}, Stop},
 	{EvStopped, []State{Stop}, Remove},

@@ -44,6 +44,8 @@ type supervisor struct {
 	eventsOn    bool
 	pidOn       bool
 	dogOn       bool
+	lastKill    time.Time // the last "kill" event about the container
+	exitWait    bool      // an exit waits out the restart window
 	stopChecked bool
 	unit        string // the systemd unit we run in; "" outside one
 	withheld    string // why watchdog pings are withheld; "" while they flow
@@ -54,7 +56,14 @@ type supervisor struct {
 type inputEvent struct {
 	watchers.Event
 	container string
+	// settled: the restart window after an exit has passed (see exitOrRestart).
+	settled bool
 }
+
+// restartWindow is how long an exit that follows a `docker kill/stop`
+// (a "kill" event) waits for Docker to start the container again, as
+// `docker restart` does, before it counts as the container's end.
+const restartWindow = 3 * time.Second
 
 type actionResult struct {
 	ev  states.Event
@@ -155,9 +164,22 @@ func (s *supervisor) handle(in inputEvent) states.Event {
 			}()
 		}
 	case watchers.Exit:
+		if in.container != f.ContainerID || (in.Pid != 0 && in.Pid != f.Pid) {
+			return "" // about a process or container that is gone already
+		}
+		s.log.Debug("container exit seen", zap.String("by", in.Source))
+		return s.exitOrRestart(in)
+	case watchers.Killed:
 		if in.container == f.ContainerID {
-			s.log.Debug("container exit seen", zap.String("by", in.Source))
-			return states.EvExited
+			s.lastKill = time.Now()
+		}
+	case watchers.Started:
+		if in.container == f.ContainerID && s.exitWait {
+			s.exitWait = false
+			s.log.Info("docker restarted the container: supervising its new process")
+			s.metrics.Restart()
+			s.pidOn = false
+			return states.EvRestarted
 		}
 	case watchers.OOM:
 		if in.container == f.ContainerID {
@@ -172,6 +194,39 @@ func (s *supervisor) handle(in inputEvent) states.Event {
 	case watchers.Tick:
 		s.tick(in.Health)
 	}
+	return ""
+}
+
+// exitOrRestart decides what an exit means. In watch, an exit right after
+// someone asked Docker to signal the container may be `docker restart`:
+// it then waits restartWindow for Docker's "start" before it counts.
+func (s *supervisor) exitOrRestart(in inputEvent) states.Event {
+	if in.settled {
+		if !s.exitWait {
+			return "" // restarted meanwhile
+		}
+		s.exitWait = false
+		return states.EvExited
+	}
+	if s.exitWait {
+		return "" // the same exit, seen by another watcher
+	}
+	if s.machine.State() != states.Watch || time.Since(s.lastKill) > time.Minute {
+		return states.EvExited
+	}
+	s.exitWait = true
+	id := in.container
+	s.startWatcher(id, func(ctx context.Context, _ watchers.Emit) {
+		settled := inputEvent{Event: watchers.Event{Kind: watchers.Exit, Source: "restart window"}, container: id, settled: true}
+		select {
+		case <-ctx.Done():
+		case <-time.After(restartWindow):
+			select {
+			case s.inputs <- settled:
+			case <-ctx.Done():
+			}
+		}
+	})
 	return ""
 }
 

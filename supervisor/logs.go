@@ -24,8 +24,14 @@ type logCopier struct {
 	done   chan struct{}
 }
 
-func (l *logCopier) Attach(ctx context.Context, id string, tty bool) error {
-	s, err := l.docker.Attach(ctx, id)
+func (l *logCopier) Attach(ctx context.Context, id string, tty bool, since time.Time) error {
+	var s *dockerapi.Stream
+	var err error
+	if since.IsZero() {
+		s, err = l.docker.Attach(ctx, id)
+	} else {
+		s, err = l.docker.Follow(ctx, id, since)
+	}
 	if err != nil {
 		return err
 	}

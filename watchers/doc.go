@@ -22,6 +22,11 @@ const (
 	Tick
 	// HealthChanged: Docker reported a new health status.
 	HealthChanged
+	// Killed: someone asked Docker to signal the container (docker
+	// kill/stop/restart): an exit that follows may be a restart.
+	Killed
+	// Started: Docker started the container (again).
+	Started
 )
 
 func (k Kind) String() string {
@@ -38,6 +43,10 @@ func (k Kind) String() string {
 		return "tick"
 	case HealthChanged:
 		return "health"
+	case Killed:
+		return "killed"
+	case Started:
+		return "started"
 	}
 	return "unknown"
 }
@@ -48,6 +57,7 @@ type Event struct {
 	Signal syscall.Signal // Stop, Forward
 	Source string         // which watcher: "signal", "pidfd", "docker events", "watchdog"
 	Health Health         // Tick, HealthChanged (Status only)
+	Pid    int            // Exit from a pidfd: the process that ended
 }
 
 // Emit hands an event to the supervisor. It may block until the

@@ -48,6 +48,10 @@ func (w DockerEvents) Run(ctx context.Context, emit Emit) {
 					emit(Event{Kind: Exit, Source: "docker events"})
 				case "oom":
 					emit(Event{Kind: OOM, Source: "docker events"})
+				case "kill":
+					emit(Event{Kind: Killed, Source: "docker events"})
+				case "start":
+					emit(Event{Kind: Started, Source: "docker events"})
 				default:
 					if st, ok := strings.CutPrefix(m.Action, "health_status: "); ok {
 						emit(Event{Kind: HealthChanged, Source: "docker events", Health: Health{Status: st}})

@@ -32,7 +32,7 @@ func (w PidExit) Open() (*os.File, error) {
 
 // Run implements a watcher.
 func (w PidExit) Run(ctx context.Context, emit Emit) {
-	exit := func() { emit(Event{Kind: Exit, Source: "pidfd"}) }
+	exit := func() { emit(Event{Kind: Exit, Source: "pidfd", Pid: w.Pid}) }
 	f, err := w.Open()
 	if err != nil {
 		if errors.Is(err, unix.ESRCH) {

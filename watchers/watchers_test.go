@@ -312,8 +312,16 @@ func TestDockerEvents(t *testing.T) {
 
 	src.waitSub(t, 1)
 	s := src.streams[0]
-	for _, a := range []string{"start", "attach", "exec_start: sh"} {
+	for _, a := range []string{"attach", "exec_start: sh", "pause"} {
 		send(t, s, a)
+	}
+	send(t, s, "kill")
+	if e := c.next(t, 5*time.Second); e.Kind != Killed {
+		t.Errorf("event %+v, want Killed", e)
+	}
+	send(t, s, "start")
+	if e := c.next(t, 5*time.Second); e.Kind != Started {
+		t.Errorf("event %+v, want Started", e)
 	}
 	send(t, s, "health_status: unhealthy")
 	if e := c.next(t, 5*time.Second); e.Kind != HealthChanged || e.Health.Status != "unhealthy" {

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
@@ -100,6 +99,7 @@ func fromInspect(r container.InspectResponse) states.Container {
 		c.ExitCode = r.State.ExitCode
 		c.OOMKilled = r.State.OOMKilled
 		c.StartedAt, _ = time.Parse(time.RFC3339Nano, r.State.StartedAt)
+		c.FinishedAt, _ = time.Parse(time.RFC3339Nano, r.State.FinishedAt)
 		if r.State.Health != nil {
 			c.Health = r.State.Health.Status
 		}
@@ -272,26 +272,44 @@ func (a *Adapter) Attach(ctx context.Context, id string) (*Stream, error) {
 	if err != nil {
 		return nil, notFound(err)
 	}
-	return &Stream{resp: r}, nil
+	return &Stream{r: r.Reader, close: r.Close}, nil
 }
 
-// Stream is an attached container's output.
-type Stream struct{ resp types.HijackedResponse }
+// Follow streams the container's logs from since on, until it stops: the
+// output of a container that already runs.
+func (a *Adapter) Follow(ctx context.Context, id string, since time.Time) (*Stream, error) {
+	ctx, cancel := call(ctx)
+	defer cancel()
+	rc, err := a.api.ContainerLogs(context.WithoutCancel(ctx), id, container.LogsOptions{
+		ShowStdout: true, ShowStderr: true, Follow: true,
+		Since: fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond()),
+	})
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &Stream{r: rc, close: func() { rc.Close() }}, nil
+}
+
+// Stream is a container's output: attached, or followed from its logs.
+type Stream struct {
+	r     io.Reader
+	close func()
+}
 
 // Copy moves the output to stdout and stderr until the stream ends: one raw
 // stream for a tty, else Docker's multiplexed stdout/stderr frames.
 func (s *Stream) Copy(stdout, stderr io.Writer, tty bool) error {
 	var err error
 	if tty {
-		_, err = io.Copy(stdout, s.resp.Reader)
+		_, err = io.Copy(stdout, s.r)
 	} else {
-		_, err = stdcopy.StdCopy(stdout, stderr, s.resp.Reader)
+		_, err = stdcopy.StdCopy(stdout, stderr, s.r)
 	}
 	return err
 }
 
 // Close ends the stream.
-func (s *Stream) Close() { s.resp.Close() }
+func (s *Stream) Close() { s.close() }
 
 // ContainerEvent is one Docker event about the container.
 type ContainerEvent struct {
