@@ -104,7 +104,7 @@ func New(unit string, now func() time.Time) *Metrics {
 	})
 	m.restarts = prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: namespace, Name: "restarts_total",
-		Help: "Restarts of the container by Docker's restart policy.",
+		Help: "Restarts of the container by Docker (an operator's docker restart) seen while supervising.",
 	})
 	m.oomKills = prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: namespace, Name: "oom_kills_total",
