@@ -21,9 +21,17 @@ type cgroupMover struct {
 func (c *cgroupMover) Migrate(ctx context.Context, pid int, containerID string) error {
 	res, err := c.m.Migrate(ctx, cgroups.Target{Pid: pid, ContainerID: containerID, Selection: c.selection})
 	c.moved += len(res.Moved)
-	for _, s := range res.Skipped {
-		c.log.Warn("cgroup hierarchy left to docker", zap.String("hierarchy", s.Hierarchy),
-			zap.String("dir", s.Dir), zap.String("reason", s.Reason))
+	if len(res.Skipped) > 0 {
+		// One line for all: on hybrid hosts this is the normal case for
+		// every v1 controller systemd does not manage for the unit.
+		names := make([]string, len(res.Skipped))
+		for i, s := range res.Skipped {
+			names[i] = s.Hierarchy
+			c.log.Debug("cgroup hierarchy left to docker", zap.String("hierarchy", s.Hierarchy),
+				zap.String("dir", s.Dir), zap.String("reason", s.Reason))
+		}
+		c.log.Warn("cgroup hierarchies left to docker, where its limits stay in force: the unit has no cgroup there",
+			zap.Strings("hierarchies", names))
 	}
 	if err != nil {
 		return err
