@@ -165,11 +165,31 @@ func (a *Adapter) Kill(ctx context.Context, id, signal string) error {
 	return notFound(a.api.ContainerKill(ctx, id, signal))
 }
 
+// DaemonRestartGrace is how long Wait keeps asking a daemon that does not
+// answer: dockerd restarting (without live-restore it has just killed the
+// container) is back within seconds, and then knows the exit code.
+var DaemonRestartGrace = 30 * time.Second
+
 // Wait implements states.Docker: it returns once the container does not
 // run, with its final state.
 func (a *Adapter) Wait(ctx context.Context, id string) (states.Container, error) {
+	var unreachable time.Time
 	for {
 		c, err := a.Inspect(ctx, id)
+		if err != nil && client.IsErrConnectionFailed(err) {
+			if unreachable.IsZero() {
+				unreachable = time.Now()
+			}
+			if time.Since(unreachable) < DaemonRestartGrace {
+				select {
+				case <-ctx.Done():
+					return c, ctx.Err()
+				case <-time.After(500 * time.Millisecond):
+				}
+				continue
+			}
+			return c, &DaemonError{Host: a.Host(), Err: err}
+		}
 		if err != nil || !c.Running {
 			return c, err
 		}
