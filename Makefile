@@ -17,13 +17,21 @@ build:
 # Unit tests: no daemon, no root needed.
 test-unit:
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	$(GO) test -race -count=1 ./...
 
 # Real dockerd on the host plus the systemd-as-PID-1 boxes (root).
 test-integration: build
 	$(GO) test -tags integration -count=1 -timeout 45m -v ./integration/... 2>&1 | tee integration.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)' ; test $${PIPESTATUS[0]} -eq 0
 
-test: test-unit test-integration
+# Each fuzz target briefly (FUZZTIME each); seed corpora live in testdata/fuzz.
+FUZZTIME ?= 5s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./supervisor/runargs/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseProcCgroup$$' -fuzztime $(FUZZTIME) ./supervisor/cgroups/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseMountinfo$$' -fuzztime $(FUZZTIME) ./supervisor/cgroups/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseMessage$$' -fuzztime $(FUZZTIME) ./supervisor/sdnotify/
+
+test: test-unit fuzz test-integration
 
 # Everything on a fresh machine (root): install and start what the tests need, then run every test.
 check:

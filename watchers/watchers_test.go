@@ -392,28 +392,43 @@ func TestDockerEventsCancelWhileWaiting(t *testing.T) {
 	}
 }
 
+// tickLog collects watchdog events across goroutines.
+type tickLog struct {
+	mu  sync.Mutex
+	got []Event
+}
+
+func (l *tickLog) emit(e Event) { l.mu.Lock(); l.got = append(l.got, e); l.mu.Unlock() }
+
+func (l *tickLog) events() []Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]Event(nil), l.got...)
+}
+
 func TestWatchdogTicks(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		healthy := true
+		var healthy atomic.Bool
+		healthy.Store(true)
 		w := Watchdog{Interval: time.Second, Check: func(ctx context.Context) Health {
-			if !healthy {
+			if !healthy.Load() {
 				return Health{Status: "unhealthy", Reason: "unhealthy"}
 			}
 			return Health{OK: true, Status: "healthy"}
 		}}
-		var got []Event
+		var log tickLog
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
-		go func() { w.Run(ctx, func(e Event) { got = append(got, e) }); close(done) }()
+		go func() { w.Run(ctx, log.emit); close(done) }()
 		time.Sleep(2500 * time.Millisecond) // fake clock: two ticks
 		synctest.Wait()
-		if len(got) != 2 || !got[0].Health.OK || got[0].Kind != Tick {
+		if got := log.events(); len(got) != 2 || !got[0].Health.OK || got[0].Kind != Tick {
 			t.Fatalf("after 2.5 s: %+v, want two OK ticks", got)
 		}
-		healthy = false
+		healthy.Store(false)
 		time.Sleep(time.Second)
 		synctest.Wait()
-		if len(got) != 3 || got[2].Health.OK || got[2].Health.Reason != "unhealthy" {
+		if got := log.events(); len(got) != 3 || got[2].Health.OK || got[2].Health.Reason != "unhealthy" {
 			t.Fatalf("after unhealthy: %+v", got)
 		}
 		cancel()
@@ -429,13 +444,13 @@ func TestWatchdogWedgedDaemon(t *testing.T) {
 			<-ctx.Done()
 			return Health{OK: true}
 		}}
-		var got []Event
+		var log tickLog
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
-		go func() { w.Run(ctx, func(e Event) { got = append(got, e) }); close(done) }()
+		go func() { w.Run(ctx, log.emit); close(done) }()
 		time.Sleep(2100 * time.Millisecond)
 		synctest.Wait()
-		if len(got) != 1 || got[0].Health.OK || !strings.Contains(got[0].Health.Reason, "did not answer") {
+		if got := log.events(); len(got) != 1 || got[0].Health.OK || !strings.Contains(got[0].Health.Reason, "did not answer") {
 			t.Fatalf("got %+v, want one tick that is not OK, naming the daemon", got)
 		}
 		cancel()
