@@ -33,12 +33,14 @@ func runDir() string {
 	return filepath.Join(os.TempDir(), "systemd-docker")
 }
 
-// samePidNamespace tells whether pid lives in the pid namespace of the
-// container's init process.
-func samePidNamespace(pid, initPid int) bool {
+// otherPidNamespace tells whether pid is a live process outside the pid
+// namespace of the container's init process. A sender that has exited
+// already (`sdnotify READY=1` as a container's last step does) cannot be
+// looked at and is not refused: only the container has the socket mounted.
+func otherPidNamespace(pid, initPid int) bool {
 	a, err1 := os.Readlink(filepath.Join("/proc", itoa(pid), "ns/pid"))
 	b, err2 := os.Readlink(filepath.Join("/proc", itoa(initPid), "ns/pid"))
-	return err1 == nil && err2 == nil && a == b
+	return err1 == nil && err2 == nil && a != b
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

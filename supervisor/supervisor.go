@@ -100,7 +100,7 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 		return nil, err
 	}
 	notifier := sdnotify.FromEnv(cfg.Environ)
-	pull := &pullKeeper{image: run.Image, every: 5 * time.Second, grace: 20 * time.Second,
+	pull := &pullKeeper{image: run.Image, every: time.Second, grace: 20 * time.Second,
 		notify: notifier.Send, log: o.Log}
 	cli := &dockerapi.CLI{Path: cfg.DockerCLI, Stderr: o.Stderr, Environ: cfg.Environ, Progress: pull.Progress}
 	if err := cli.Check(); err != nil {
@@ -178,7 +178,7 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 		}
 		proxy.Allow = func(pid int) bool {
 			init := int(s.initPid.Load())
-			return init == 0 || samePidNamespace(pid, init)
+			return init == 0 || !otherPidNamespace(pid, init)
 		}
 		port.proxy = proxy
 		s.proxy = proxy
