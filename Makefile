@@ -7,7 +7,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all build test test-unit test-integration check bench demo install uninstall fuzz clean
+.PHONY: all build test test-unit test-integration check bench demo install uninstall image fuzz clean
 
 all: build
 
@@ -43,6 +43,27 @@ check:
 demo:
 	bash .ci/setup
 	$(GO) run -tags integration ./integration/cmd/demo
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary to $(PREFIX)/bin, the man page to
+# $(PREFIX)/share/man/man1 (make install PREFIX=/opt → /opt/bin/systemd-docker).
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/systemd-docker
+	install -D -m 0644 docs/systemd-docker.1 $(DESTDIR)$(PREFIX)/share/man/man1/systemd-docker.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/systemd-docker $(DESTDIR)$(PREFIX)/share/man/man1/systemd-docker.1
+
+# The installer image (FROM scratch; see Dockerfile):
+#   docker run --rm -v /opt/bin:/opt/bin systemd-docker:$(VERSION)
+image: build
+	docker build -t systemd-docker:$(VERSION) .
+
+# Benchmark (root): systemd-docker vs the plain docker CLI in one systemd box;
+# writes bench/results.md. E.g. make bench BENCHFLAGS='-quick' or BENCHFLAGS='-only logs -rounds 3'.
+BENCHFLAGS ?=
+bench:
+	bash .ci/setup
+	$(GO) run -tags integration ./integration/cmd/bench $(BENCHFLAGS)
 
 clean:
 	rm -rf bin integration.log

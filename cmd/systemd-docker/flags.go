@@ -12,12 +12,20 @@ import (
 
 // invocation is what the command line asks for.
 type invocation struct {
-	// Command is "run", "version" or "help".
+	// Command is one of subcommands.
 	Command string
 	// Config is filled from the wrapper flags and, for "run", the docker
 	// run arguments. It is complete only when Command is "run".
 	Config supervisor.Config
+	// Generate is what "generate" asks for.
+	Generate generateOptions
+	// InstallDir is the directory "install" copies the binary into.
+	InstallDir string
 }
+
+// subcommands are the commands after the wrapper flags; the man page must
+// describe each (see the tests).
+var subcommands = []string{"run", "generate", "install", "version", "help"}
 
 // synopsis is the one-line usage, repeated in errors about the subcommand.
 const synopsis = "systemd-docker [FLAGS] run [docker run args…] IMAGE [CMD…]"
@@ -74,6 +82,7 @@ func parseCommandLine(args []string, environ []string) (invocation, error) {
 	cfg := &inv.Config
 
 	i := 0
+	var wrapperArgs []string // the wrapper flags as given, for generate
 flags:
 	for i < len(args) {
 		arg := args[i]
@@ -84,6 +93,7 @@ flags:
 		case len(arg) < 2 || arg[0] != '-':
 			break flags
 		}
+		start := i
 		name := strings.TrimPrefix(arg[1:], "-")
 		name, value, hasValue := strings.Cut(name, "=")
 		f, ok := lookupFlag(name)
@@ -120,6 +130,7 @@ flags:
 					return invocation{Command: "help", Config: inv.Config}, nil
 				}
 			}
+			wrapperArgs = append(wrapperArgs, args[start:i]...)
 			continue
 		}
 
@@ -163,6 +174,7 @@ flags:
 			}
 			cfg.LogLevel = level
 		}
+		wrapperArgs = append(wrapperArgs, args[start:i]...)
 	}
 
 	switch {
@@ -190,6 +202,25 @@ flags:
 		inv.Command = "run"
 	case "help":
 		inv.Command = "help"
+	case "generate":
+		g, err := parseGenerateArgs(rest)
+		if err != nil {
+			return invocation{}, err
+		}
+		if g.Help {
+			inv.Command = "help"
+			break
+		}
+		g.Wrapper = wrapperArgs
+		g.NoLogs = !cfg.Logs
+		inv.Generate = g
+		inv.Command = "generate"
+	case "install":
+		if len(rest) != 1 || rest[0] == "" {
+			return invocation{}, errors.New(`install needs one directory: write systemd-docker install /opt/bin`)
+		}
+		inv.InstallDir = rest[0]
+		inv.Command = "install"
 	case "version":
 		if len(rest) > 0 {
 			return invocation{}, fmt.Errorf("unexpected argument %q after \"version\": write systemd-docker version", rest[0])
@@ -200,7 +231,7 @@ flags:
 			// Only reachable after "--".
 			return invocation{}, fmt.Errorf("unexpected %q after \"--\": usage: %s", cmd, synopsis)
 		}
-		return invocation{}, fmt.Errorf("unknown command %q: usage: %s (see systemd-docker --help)", cmd, synopsis)
+		return invocation{}, fmt.Errorf("unknown command %q: usage: %s (commands: %s; see systemd-docker --help)", cmd, synopsis, strings.Join(subcommands, ", "))
 	}
 	return inv, nil
 }

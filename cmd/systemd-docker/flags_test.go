@@ -132,6 +132,10 @@ func TestParseCommandLineCommands(t *testing.T) {
 		{[]string{"help", "run"}, "help"},
 		{[]string{"version"}, "version"},
 		{[]string{"-l", "false", "version"}, "version"},
+		{[]string{"generate", "nginx"}, "generate"},
+		{[]string{"--ready=healthy", "-p", "/x", "--", "generate", "--", "-p", "80:80", "nginx"}, "generate"},
+		{[]string{"generate", "--help"}, "help"},
+		{[]string{"install", "/opt/bin"}, "install"},
 	}
 	for _, tc := range tests {
 		got, err := parseCommandLine(tc.args, nil)
@@ -172,6 +176,9 @@ func TestParseCommandLineErrors(t *testing.T) {
 		{"unknown subcommand", []string{"start", "img"}, []string{`unknown command "start"`, "usage: systemd-docker"}},
 		{"image without run", []string{"nginx"}, []string{`unknown command "nginx"`}},
 		{"flag after --", []string{"--", "--logs"}, []string{`unexpected "--logs" after "--"`}},
+		{"install without dir", []string{"install"}, []string{"install needs one directory"}},
+		{"install with two dirs", []string{"install", "/a", "/b"}, []string{"install needs one directory"}},
+		{"generate without args", []string{"generate"}, []string{"generate: no docker run arguments"}},
 		{"version with args", []string{"version", "x"}, []string{`unexpected argument "x" after "version"`}},
 		{"run without image", []string{"run"}, []string{"docker run arguments: no image given after the docker run options"}},
 		{"run unknown docker flag", []string{"run", "--foo", "img"}, []string{`docker run arguments: unknown docker run flag "--foo"`}},
@@ -221,5 +228,19 @@ func TestUsageMentionsEveryFlag(t *testing.T) {
 		if !strings.Contains(usage, s) {
 			t.Errorf("usage does not mention %q", s)
 		}
+	}
+}
+
+func TestGenerateWrapperFlagsKept(t *testing.T) {
+	inv, err := parseCommandLine([]string{"--ready=healthy", "-p", "/x", "--logs", "false", "--", "generate", "--watchdog=10s", "--", "-p", "80:80", "nginx"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := inv.Generate
+	if want := []string{"--ready=healthy", "-p", "/x", "--logs", "false"}; !slices.Equal(g.Wrapper, want) {
+		t.Errorf("Wrapper = %q, want %q", g.Wrapper, want)
+	}
+	if !g.NoLogs || g.Watchdog.String() != "10s" || !slices.Equal(g.Docker, []string{"-p", "80:80", "nginx"}) {
+		t.Errorf("Generate = %+v", g)
 	}
 }

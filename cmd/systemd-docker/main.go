@@ -42,6 +42,22 @@ func run(args, environ []string, stdout, stderr io.Writer) (int, syscall.Signal)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0, 0
+	case "generate":
+		if err := generateUnit(stdout, inv.Generate); err != nil {
+			fmt.Fprintf(stderr, "systemd-docker: %v\n", err)
+			return supervisor.ExitFailure, 0
+		}
+		return 0, 0
+	case "install":
+		exe, err := os.Executable()
+		if err == nil {
+			err = installBinary(exe, inv.InstallDir, stdout)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "systemd-docker: %v\n", err)
+			return supervisor.ExitFailure, 0
+		}
+		return 0, 0
 	case "version":
 		fmt.Fprintf(stdout, "systemd-docker %s (commit %s, %s)\n", version, commit, runtime.Version())
 		return 0, 0

@@ -2,6 +2,8 @@ package main
 
 // usage is the text of systemd-docker --help.
 const usage = `Usage: systemd-docker [FLAGS] run [docker run args…] IMAGE [CMD…]
+       systemd-docker [FLAGS] generate [GENERATE FLAGS] -- [docker run args…] IMAGE [CMD…]
+       systemd-docker install DIR
        systemd-docker version
        systemd-docker help
 
@@ -44,6 +46,26 @@ docker run args:
   systemd-docker: the container always runs detached, and with --rm it is
   removed once it has stopped. The container's command after IMAGE is never
   changed.
+
+Commands:
+  run       run the container as the unit's main process (see above)
+  generate  print a complete, commented unit file for the docker run
+            arguments to stdout; FLAGS before "generate" are copied into
+            its ExecStart= before "run". Generate flags (before "--"):
+      --restart POLICY      systemd's Restart= (default: on-failure)
+      --watchdog DURATION   WatchdogSec=, e.g. 30s (default: none); give
+                            the container a health check too
+      --metrics-dir DIR     add --metrics-dir=DIR to ExecStart=
+      --description TEXT    Description= (default: "IMAGE in Docker")
+      --binary PATH         systemd-docker's path in ExecStart=
+                            (default: /opt/bin/systemd-docker)
+            docker run --restart other than "no" is refused (exit 125);
+            -d is dropped.
+  install   copy this binary into DIR/systemd-docker (atomically, mode
+            0755); the image's entry point: docker run --rm -v
+            /opt/bin:/opt/bin IMAGE installs into the host's /opt/bin
+  version   print the version, commit and Go version
+  help      print this text
 
 Detach mode:
   With --logs=false and without --rm, systemd-docker exits as soon as the
