@@ -507,13 +507,15 @@ func TestMoreSlowPull(t *testing.T) {
 			waitState(t, b, unit, "active", shortWait)
 			checkMainPID(t, b, unit)
 			if !sawProgress {
-				t.Logf("(optional) no STATUS with a progress line seen")
+				t.Errorf("no STATUS= with the CLI's progress line seen: %q", statuses)
 			}
 			stopAndCheckGone(t, b, unit)
 		})
 		t.Run("stalled", func(t *testing.T) {
+			// One line, then silence: after --pull-progress-timeout the start
+			// timeout is no longer extended (the last extension is 10 s).
 			cli := slowDocker(t, b, `echo "pulling fake layer 1/8" >&2; sleep 30`)
-			unit := installMoreUnit(t, b, moreSpec{flags: "--docker-cli=" + cli, docker: "--rm",
+			unit := installMoreUnit(t, b, moreSpec{flags: "--pull-progress-timeout=3s --docker-cli=" + cli, docker: "--rm",
 				script: unitIdleScript, timeoutStart: "4"})
 			start := time.Now()
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -1,6 +1,10 @@
 package supervisor
 
-import "github.com/systemd-docker/systemd-docker/supervisor/runargs"
+import (
+	"time"
+
+	"github.com/systemd-docker/systemd-docker/supervisor/runargs"
+)
 
 // Config is everything one invocation of `systemd-docker run` needs. The
 // command line (cmd/systemd-docker) builds it; Run consumes it.
@@ -26,6 +30,10 @@ type Config struct {
 	// MetricsDir, when set, receives <unit>.prom for node_exporter's
 	// textfile collector.
 	MetricsDir string
+
+	// PullProgressTimeout: while docker create prints progress, the start
+	// timeout is extended; after this long without a new line it is not.
+	PullProgressTimeout time.Duration
 
 	// DockerCLI is the docker client binary used for `docker create`.
 	DockerCLI string

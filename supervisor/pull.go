@@ -12,12 +12,16 @@ import (
 // pullKeeper keeps a slow create (an image pull) from hitting
 // TimeoutStartSec=: while docker create makes progress it sends
 // EXTEND_TIMEOUT_USEC= and a STATUS= with the latest progress line. A
-// pull that stalls for a whole grace period is not extended, so systemd's
-// timeout still ends a hung start. See sd_notify(3).
+// pull that prints nothing for a whole grace period (--pull-progress-timeout)
+// is not extended, so systemd's timeout still ends a hung start. Docker's
+// CLI prints a line per layer state change when its output is not a
+// terminal, not a progress bar: one layer downloading for longer than the
+// grace looks stalled. See sd_notify(3).
 type pullKeeper struct {
 	image  string
 	every  time.Duration // how often to extend
-	grace  time.Duration // extension per message; progress must show within it
+	grace  time.Duration // progress must show within it, or no more extensions
+	extend time.Duration // EXTEND_TIMEOUT_USEC: the start may go on this long after each message
 	notify func(lines ...string) error
 	log    *zap.Logger
 
@@ -56,7 +60,7 @@ func (p *pullKeeper) Run(ctx context.Context) {
 			if line != "" {
 				status += ": " + line
 			}
-			err := p.notify(fmt.Sprintf("EXTEND_TIMEOUT_USEC=%d", p.grace.Microseconds()), "STATUS="+status)
+			err := p.notify(fmt.Sprintf("EXTEND_TIMEOUT_USEC=%d", p.extend.Microseconds()), "STATUS="+status)
 			if err != nil {
 				p.log.Debug("extend the start timeout", zap.Error(err))
 			}

@@ -15,7 +15,7 @@ func TestPullKeeperExtendsOnlyWhileProgressing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var mu sync.Mutex
 		var sent [][]string
-		p := &pullKeeper{image: "nginx:1.27", every: 5 * time.Second, grace: 20 * time.Second, log: zap.NewNop(),
+		p := &pullKeeper{image: "nginx:1.27", every: 5 * time.Second, grace: 20 * time.Second, extend: 10 * time.Second, log: zap.NewNop(),
 			notify: func(lines ...string) error {
 				mu.Lock()
 				sent = append(sent, lines)
@@ -30,7 +30,7 @@ func TestPullKeeperExtendsOnlyWhileProgressing(t *testing.T) {
 		time.Sleep(5*time.Second + time.Millisecond)
 		synctest.Wait()
 		mu.Lock()
-		if len(sent) != 1 || sent[0][0] != "EXTEND_TIMEOUT_USEC=20000000" ||
+		if len(sent) != 1 || sent[0][0] != "EXTEND_TIMEOUT_USEC=10000000" ||
 			!strings.Contains(sent[0][1], "nginx:1.27") || !strings.Contains(sent[0][1], "Downloading 10MB/50MB") {
 			t.Fatalf("after progress: sent %q", sent)
 		}

@@ -100,7 +100,11 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 		return nil, err
 	}
 	notifier := sdnotify.FromEnv(cfg.Environ)
-	pull := &pullKeeper{image: run.Image, every: time.Second, grace: 20 * time.Second,
+	grace := cfg.PullProgressTimeout
+	if grace <= 0 {
+		grace = 60 * time.Second
+	}
+	pull := &pullKeeper{image: run.Image, every: time.Second, grace: grace, extend: 10 * time.Second,
 		notify: notifier.Send, log: o.Log}
 	cli := &dockerapi.CLI{Path: cfg.DockerCLI, Stderr: o.Stderr, Environ: cfg.Environ, Progress: pull.Progress}
 	if err := cli.Check(); err != nil {

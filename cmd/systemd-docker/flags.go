@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/systemd-docker/systemd-docker/supervisor"
 	"github.com/systemd-docker/systemd-docker/supervisor/runargs"
@@ -55,6 +56,7 @@ var wrapperFlags = []wrapperFlag{
 	{long: "docker-cli", typ: stringType, arg: "PATH"},
 	{long: "log-level", typ: stringType, arg: "LEVEL"},
 	{long: "metrics-dir", typ: stringType, arg: "DIR"},
+	{long: "pull-progress-timeout", typ: stringType, arg: "DURATION"},
 	{long: "ready", typ: stringType, arg: "MODE"},
 	{long: "help", short: "h", typ: boolType},
 }
@@ -74,10 +76,11 @@ func lookupFlag(name string) (wrapperFlag, bool) {
 // argv[0] and environ is the process environment (os.Environ()).
 func parseCommandLine(args []string, environ []string) (invocation, error) {
 	inv := invocation{Config: supervisor.Config{
-		Logs:      true,
-		DockerCLI: "docker",
-		LogLevel:  "info",
-		Environ:   environ,
+		Logs:                true,
+		PullProgressTimeout: 60 * time.Second,
+		DockerCLI:           "docker",
+		LogLevel:            "info",
+		Environ:             environ,
 	}}
 	cfg := &inv.Config
 
@@ -160,6 +163,12 @@ flags:
 				return invocation{}, fmt.Errorf("flag %q: empty directory; write e.g. --metrics-dir=/var/lib/node_exporter/textfile_collector", arg)
 			}
 			cfg.MetricsDir = value
+		case "pull-progress-timeout":
+			d, err := time.ParseDuration(value)
+			if err != nil || d <= 0 {
+				return invocation{}, fmt.Errorf("flag %q: %q is not a positive duration; write e.g. --pull-progress-timeout=2m", arg, value)
+			}
+			cfg.PullProgressTimeout = d
 		case "ready":
 			switch value {
 			case "running", "healthy", "container":

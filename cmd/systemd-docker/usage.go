@@ -34,6 +34,10 @@ value as --name=VALUE or --name VALUE):
                          (default: running)
       --metrics-dir DIR  write Prometheus metrics to DIR/<unit>.prom for
                          node_exporter's textfile collector (default: none)
+      --pull-progress-timeout DURATION
+                         while docker create (an image pull) prints progress,
+                         the unit's start timeout is extended; after this
+                         long without a new line it is not (default: 60s)
       --docker-cli PATH  docker client used to create the container
                          (default: "docker", looked up in PATH)
       --log-level LEVEL  debug, info, warn or error (default: info)
