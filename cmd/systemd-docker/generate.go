@@ -272,7 +272,7 @@ func generateUnit(w io.Writer, o generateOptions) error {
 	p("Restart=%s", o.Restart)
 	p("RestartSec=5s")
 	p("# Image pulls extend this: while docker create pulls and prints progress, systemd-docker")
-	p("# sends EXTEND_TIMEOUT_USEC=, so only a pull that stalls for 20 s runs into it.")
+	p("# sends EXTEND_TIMEOUT_USEC=, so only a pull that prints nothing for 60 s (--pull-progress-timeout) runs into it.")
 	p("TimeoutStartSec=120")
 
 	stopTimeout := 10
