@@ -569,3 +569,16 @@ func TestTerminalStatesHaveNoAction(t *testing.T) {
 		checkCalls(t, w.rec, nil)
 	}
 }
+
+func TestNotifyAnnouncesOnlyWhenSystemdWasTold(t *testing.T) {
+	for _, readyErr := range []error{nil, errBoom} {
+		w := newWorld()
+		w.notifier.ReadyErr = readyErr
+		m := w.machineIn(Spec{}, Notify)
+		m.facts.ContainerID, m.facts.Pid = longID, 42
+		_, _ = m.Act(context.Background())
+		if want := readyErr == nil; m.facts.Announced != want {
+			t.Errorf("Ready error %v: Announced = %t, want %t", readyErr, m.facts.Announced, want)
+		}
+	}
+}

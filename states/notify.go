@@ -27,6 +27,7 @@ func (m *Machine) notify(ctx context.Context) (Event, error) {
 	if err := m.ports.Notifier.Ready(pid, ready, status); err != nil {
 		return "", fmt.Errorf("notify systemd of container pid %d: %w", pid, err)
 	}
+	m.facts.Announced = true
 	if m.spec.Detach {
 		// We exit next: systemd must have taken MAINPID from us first.
 		if err := m.ports.Notifier.Barrier(); err != nil {
@@ -52,6 +53,7 @@ func (m *Machine) notifyWhenHealthy(ctx context.Context) (Event, error) {
 	if err := m.ports.Notifier.Ready(pid, false, waiting); err != nil {
 		return "", fmt.Errorf("notify systemd of container pid %d: %w", pid, err)
 	}
+	m.facts.Announced = true
 	if err := m.ports.Docker.WaitHealthy(ctx, id); err != nil {
 		return "", fmt.Errorf("wait for container %s to be healthy: %w", short(id), err)
 	}

@@ -39,6 +39,7 @@ type Facts struct {
 	Pid         int
 	Adopted     bool
 	Started     bool // a container of ours ran (exit code is meaningful)
+	Announced   bool // systemd was told MAINPID=<container>: it is the main process now
 	Exited      bool // the container ended on its own
 	Restarts    int  // times Docker restarted the container under us
 	StopReason  string

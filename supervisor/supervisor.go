@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -277,12 +276,12 @@ func exitResult(f *states.Facts, detached bool, stopSignal syscall.Signal) Resul
 		return Result{Code: ExitFailure}
 	case detached:
 		return Result{Code: 0}
+	case stopSignal != 0 && !f.Announced:
+		// Stopped while we were still systemd's main process: end by the
+		// signal, a clean stop for systemd, whatever the container said.
+		return Result{Code: 128 + int(stopSignal), Signal: stopSignal}
 	case f.Started:
 		return Result{Code: f.ExitCode}
-	case stopSignal != 0:
-		return Result{Code: 128 + int(stopSignal), Signal: stopSignal}
 	}
 	return Result{Code: ExitFailure}
 }
-
-var errStopRequested = errors.New("stop requested")
