@@ -496,6 +496,7 @@ func TestRemove(t *testing.T) {
 		id         string
 		pid        int
 		exited     bool
+		announced  bool // MAINPID went to the container
 		wait       Container
 		waitErr    error
 		reclaimErr error
@@ -506,16 +507,21 @@ func TestRemove(t *testing.T) {
 		wantNot    string // must not be in the error
 		wantCalls  []string
 	}{
-		{name: "exited, --rm: exit code, reclaim, remove", spec: Spec{Remove: true}, id: longID, pid: 42, exited: true,
+		{name: "exited, --rm: exit code, reclaim, remove", spec: Spec{Remove: true}, id: longID, pid: 42, exited: true, announced: true,
 			wait: Container{ExitCode: 3}, want: EvRemoved, wantCode: 3,
 			wantCalls: []string{"docker.Wait " + longID, "notify.Reclaim", "docker.Remove " + longID}},
-		{name: "exited, no --rm: no remove", spec: Spec{}, id: longID, pid: 42, exited: true,
+		{name: "exited, no --rm: no remove", spec: Spec{}, id: longID, pid: 42, exited: true, announced: true,
 			wait: Container{ExitCode: 3}, want: EvRemoved, wantCode: 3,
 			wantCalls: []string{"docker.Wait " + longID, "notify.Reclaim"}},
-		{name: "exited before it had a pid: nothing to reclaim", spec: Spec{Remove: true}, id: longID, exited: true,
+		{name: "exited before it was announced, failing: nothing to tell", spec: Spec{Remove: true}, id: longID, exited: true,
 			wait: Container{ExitCode: 1}, want: EvRemoved, wantCode: 1,
 			wantCalls: []string{"docker.Wait " + longID, "docker.Remove " + longID}},
-		{name: "reclaim fails: carry on", spec: Spec{Remove: true}, id: longID, pid: 42, exited: true, reclaimErr: errBoom,
+		{name: "completed before it was announced: READY=1, so exit 0 is clean under Type=notify",
+			spec: Spec{Remove: true}, id: longID, exited: true,
+			wait: Container{ExitCode: 0}, want: EvRemoved, wantCode: 0,
+			wantCalls: []string{"docker.Wait " + longID, "notify.Ready 0 ready=true the container ran to completion before it was ready",
+				"notify.Barrier", "docker.Remove " + longID}},
+		{name: "reclaim fails: carry on", spec: Spec{Remove: true}, id: longID, pid: 42, exited: true, announced: true, reclaimErr: errBoom,
 			wait: Container{ExitCode: 4}, want: EvRemoved, wantCode: 4,
 			wantCalls: []string{"docker.Wait " + longID, "notify.Reclaim", "docker.Remove " + longID}},
 		{name: "stopped (exit code known): remove only", spec: Spec{Remove: true}, id: longID, pid: 42,
@@ -542,6 +548,7 @@ func TestRemove(t *testing.T) {
 			w.notifier.ReclaimErr = tt.reclaimErr
 			m := w.machineIn(tt.spec, Remove)
 			m.facts.ContainerID, m.facts.Pid, m.facts.Exited = tt.id, tt.pid, tt.exited
+			m.facts.Announced = tt.announced
 			ev, err := m.Act(context.Background())
 			checkErr(t, err, tt.wantErr...)
 			if tt.wantNot != "" && err != nil && strings.Contains(err.Error(), tt.wantNot) {

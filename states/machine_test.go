@@ -199,8 +199,10 @@ func TestLifecycle(t *testing.T) {
 			want: []step{{Lookup, EvNotFound, Create}, {Create, EvCreated, Start}, {Start, EvStarted, MigrateCgroups},
 				{MigrateCgroups, EvExited, Remove}, {Remove, EvRemoved, Done}},
 			wantState: Done, wantCode: 3, wantExited: true,
-			wantCalls: []string{"docker.Start", "docker.Wait", "notify.Reclaim", "docker.Remove"},
-			noCalls:   []string{"notify.Ready", "docker.Stop"},
+			// Never announced: systemd's main process is still us; exit 3
+			// without READY=1 fails the start with the container's code.
+			wantCalls: []string{"docker.Start", "docker.Wait", "docker.Remove"},
+			noCalls:   []string{"notify.Ready", "notify.Reclaim", "docker.Stop"},
 		},
 		{
 			name:  "migration fails: abort, stop, remove",

@@ -9,6 +9,11 @@ import (
 // ErrNotFound is returned by a Docker port when the container does not exist.
 var ErrNotFound = errors.New("no such container")
 
+// ErrKilled is returned (wrapped) by a port whose helper process was killed
+// by a signal: under systemd that is usually the stop that reaches us too,
+// a moment later (systemctl stop signals every process of the unit).
+var ErrKilled = errors.New("killed by a signal")
+
 // Container is what the machine needs to know of a container.
 type Container struct {
 	ID          string

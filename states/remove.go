@@ -7,7 +7,8 @@ import (
 
 // remove learns the exit code of a container that ended on its own and
 // hands the main-process role back to us, so that systemd records our exit
-// status (the container's code) as the unit's; then, with --rm, removes the
+// status (the container's code) as the unit's (a container that completed
+// before it was announced gets READY=1, so exit 0 is a clean end); then, with --rm, removes the
 // container and its anonymous volumes, as `docker run --rm` does.
 func (m *Machine) remove(ctx context.Context) (Event, error) {
 	id := m.facts.ContainerID
@@ -15,9 +16,21 @@ func (m *Machine) remove(ctx context.Context) (Event, error) {
 		if err := m.collectExit(ctx); err != nil {
 			return "", err
 		}
-		if m.facts.Pid != 0 {
+		switch {
+		case m.facts.Announced:
 			if err := m.ports.Notifier.Reclaim(); err != nil {
 				m.ports.Log.Warn("hand the main process role back from the container", logError(err))
+			}
+		case m.facts.ExitCode == 0:
+			// It ran to completion before it was announced. Under
+			// Type=notify a main process that exits 0 without READY=1 is
+			// a protocol failure; say READY so the unit ends cleanly.
+			err := m.ports.Notifier.Ready(0, true, "the container ran to completion before it was ready")
+			if err == nil {
+				err = m.ports.Notifier.Barrier()
+			}
+			if err != nil {
+				m.ports.Log.Warn("tell systemd the container completed", logError(err))
 			}
 		}
 	}

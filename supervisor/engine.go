@@ -130,6 +130,9 @@ func (s *supervisor) step(ctx context.Context) (actionResult, states.Event) {
 	for {
 		select {
 		case r := <-done:
+			if interrupt == "" && errors.Is(r.err, states.ErrKilled) {
+				interrupt = s.awaitStop(killedGrace)
+			}
 			return r, interrupt
 		case in := <-s.inputs:
 			if ev := s.handle(in); ev != "" && interrupt == "" && m.Interruptible(ev) {
@@ -141,6 +144,26 @@ func (s *supervisor) step(ctx context.Context) (actionResult, states.Event) {
 }
 
 var errInterrupted = errors.New("interrupted")
+
+// killedGrace is how long a helper killed by a signal waits for the stop
+// request that usually comes with it.
+const killedGrace = time.Second
+
+// awaitStop waits up to d for a stop request among the inputs and returns
+// EvStop if one came; other inputs are handled as usual.
+func (s *supervisor) awaitStop(d time.Duration) states.Event {
+	deadline := time.After(d)
+	for {
+		select {
+		case in := <-s.inputs:
+			if ev := s.handle(in); ev == states.EvStop && s.machine.Interruptible(ev) {
+				return ev
+			}
+		case <-deadline:
+			return ""
+		}
+	}
+}
 
 // handle acts on one input and returns the event it asks the machine for,
 // if any.

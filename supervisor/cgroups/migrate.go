@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -226,8 +227,13 @@ func (m *Migrator) moveHierarchy(ctx context.Context, log *zap.Logger, name, src
 	if maxRounds <= 0 {
 		maxRounds = 10
 	}
+	// A process that exited but is not reaped yet (a zombie) stays listed
+	// in cgroup.procs, and writing it fails with ESRCH: it is not to be
+	// moved again, and not to be waited for.
+	gone := map[int]bool{}
 	for round := 0; ; round++ {
 		pids, err := containerPids(proc, srcDir, byID, initPid)
+		pids = slices.DeleteFunc(pids, func(p int) bool { return gone[p] })
 		if err != nil {
 			if round > 0 && errors.Is(err, os.ErrNotExist) {
 				return wrote, nil // source cgroup removed once empty (e.g. a docker scope)
@@ -244,6 +250,7 @@ func (m *Migrator) moveHierarchy(ctx context.Context, log *zap.Logger, name, src
 			err := m.write(ctx, dstDir, pid)
 			if errors.Is(err, syscall.ESRCH) {
 				log.Debug("process gone before move", zap.String("hierarchy", name), zap.Int("pid", pid))
+				gone[pid] = true
 				continue
 			}
 			if err != nil {

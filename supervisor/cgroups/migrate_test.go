@@ -456,6 +456,26 @@ func TestMigrate(t *testing.T) {
 			},
 		},
 		{
+			// The container's init exited during the move and is not reaped
+			// yet: it stays listed in cgroup.procs and every write fails
+			// with ESRCH. That is an exit, not a failure to move.
+			name: "zombie stays listed: not waited for", layout: "unified",
+			setup: func(h *fakeHost) {
+				h.process(1000, 900, "sh")
+				h.populate([]int{1000})
+				h.before = func(string, int) error { return syscall.ESRCH }
+			},
+			check: func(t *testing.T, h *fakeHost, res Result, err error) {
+				wantNoErr(t, err)
+				if len(res.Moved) != 0 {
+					t.Errorf("Moved = %v, want nothing", res.Moved)
+				}
+				if h.attempt[1000] != 1 {
+					t.Errorf("attempts = %d, want 1 (a gone process is not retried)", h.attempt[1000])
+				}
+			},
+		},
+		{
 			name: "process that never leaves fails after MaxRounds", layout: "unified",
 			setup: func(h *fakeHost) {
 				h.process(1000, 900, "sh")

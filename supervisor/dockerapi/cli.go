@@ -83,30 +83,33 @@ func (c *CLI) Create(ctx context.Context, spec states.CreateSpec) (string, error
 	cmd := exec.CommandContext(ctx, c.Path, args...)
 	cmd.Env = append(append([]string(nil), c.Environ...), spec.Env...)
 	var stdout bytes.Buffer
-	tail := &tailBuffer{max: 4096}
 	cmd.Stdout = &stdout
-	stderr := c.Stderr
-	if stderr == nil {
-		stderr = os.Stderr
+	relay := &stderrRelay{out: c.Stderr, progress: c.Progress}
+	if relay.out == nil {
+		relay.out = os.Stderr
 	}
-	if c.Progress != nil {
-		cmd.Stderr = io.MultiWriter(stderr, tail, &lineWriter{fn: c.Progress})
-	} else {
-		cmd.Stderr = io.MultiWriter(stderr, tail)
-	}
+	cmd.Stderr = relay
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second
 	err := cmd.Run()
 	if ctx.Err() != nil {
+		relay.Flush()
 		return "", context.Cause(ctx)
 	}
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
-			return "", &CLIError{Args: args, ExitCode: ee.ExitCode(), Stderr: tail.String()}
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				relay.Flush()
+				return "", fmt.Errorf("docker create was killed by %v: %w", ws.Signal(), states.ErrKilled)
+			}
+			// The CLI's last line is its error: it goes into ours, once.
+			return "", &CLIError{Args: args, ExitCode: ee.ExitCode(), Stderr: relay.Held()}
 		}
+		relay.Flush()
 		return "", fmt.Errorf("run %s: %w", c.Path, err)
 	}
+	relay.Flush()
 	lines := strings.Fields(stdout.String())
 	if len(lines) == 0 {
 		return "", fmt.Errorf("docker create printed no container ID")
@@ -114,41 +117,59 @@ func (c *CLI) Create(ctx context.Context, spec states.CreateSpec) (string, error
 	return lines[len(lines)-1], nil
 }
 
-// tailBuffer keeps the last max bytes written.
-type tailBuffer struct {
-	max int
-	buf []byte
+// stderrRelay passes the CLI's stderr on line by line (pull progress,
+// warnings), one line late: the last line is held back, and when the CLI
+// fails it becomes the text of our error instead of being printed twice.
+// A carriage return ends a line too (progress bars redraw with it).
+type stderrRelay struct {
+	out      io.Writer
+	progress func(string) // told every line as it completes; may be nil
+	partial  []byte
+	held     string
+	has      bool
 }
 
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > t.max {
-		t.buf = t.buf[len(t.buf)-t.max:]
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string { return string(t.buf) }
-
-// lineWriter calls fn with each complete line written to it (a carriage
-// return ends a line too: progress bars redraw with it).
-type lineWriter struct {
-	fn  func(string)
-	buf []byte
-}
-
-func (l *lineWriter) Write(p []byte) (int, error) {
+func (r *stderrRelay) Write(p []byte) (int, error) {
 	for _, b := range p {
-		if b == '\n' || b == '\r' {
-			if line := strings.TrimSpace(string(l.buf)); line != "" {
-				l.fn(line)
+		if b != '\n' && b != '\r' {
+			if len(r.partial) < 4096 {
+				r.partial = append(r.partial, b)
 			}
-			l.buf = l.buf[:0]
 			continue
 		}
-		if len(l.buf) < 1024 {
-			l.buf = append(l.buf, b)
+		line := strings.TrimSpace(string(r.partial))
+		r.partial = r.partial[:0]
+		if line == "" {
+			continue
 		}
+		if r.progress != nil {
+			r.progress(line)
+		}
+		if r.has {
+			fmt.Fprintln(r.out, r.held)
+		}
+		r.held, r.has = line, true
 	}
 	return len(p), nil
+}
+
+// Held returns what has not been passed on: the last line, and any
+// unfinished one.
+func (r *stderrRelay) Held() string {
+	var parts []string
+	if r.has {
+		parts = append(parts, r.held)
+	}
+	if rest := strings.TrimSpace(string(r.partial)); rest != "" {
+		parts = append(parts, rest)
+	}
+	return strings.Join(parts, "\n")
+}
+
+// Flush passes on what is held.
+func (r *stderrRelay) Flush() {
+	if held := r.Held(); held != "" {
+		fmt.Fprintln(r.out, held)
+	}
+	r.has, r.partial = false, r.partial[:0]
 }

@@ -151,11 +151,14 @@ exit 125
 	if !slices.Equal(ce.Args, CreateArgs(spec)) {
 		t.Errorf("Args = %q, want %q", ce.Args, CreateArgs(spec))
 	}
-	if msg := err.Error(); !strings.Contains(msg, "nosuch:latest") || !strings.Contains(msg, "125") {
-		t.Errorf("error %q should give the exit status and name the image", msg)
+	if msg := err.Error(); !strings.Contains(msg, "pull access denied for nosuch") || !strings.Contains(msg, "125") {
+		t.Errorf("error %q should give the exit status and the CLI's error", msg)
 	}
 	if !strings.Contains(stderr.String(), "Unable to find image 'nosuch:latest' locally") {
 		t.Errorf("the CLI's stderr was not passed through: %q", stderr.String())
+	}
+	if strings.Contains(stderr.String(), "pull access denied") {
+		t.Errorf("the CLI's error line was printed as well as put into our error: %q", stderr.String())
 	}
 }
 
@@ -253,15 +256,28 @@ func TestCLIErrorMessage(t *testing.T) {
 	}
 }
 
-func TestTailBuffer(t *testing.T) {
-	tb := &tailBuffer{max: 8}
-	for _, w := range []string{"abc", "defgh", "ijklmnopq"} {
-		if n, err := tb.Write([]byte(w)); n != len(w) || err != nil {
+func TestStderrRelay(t *testing.T) {
+	var out bytes.Buffer
+	var seen []string
+	r := &stderrRelay{out: &out, progress: func(l string) { seen = append(seen, l) }}
+	for _, w := range []string{"abc: Pulling fs layer\nabc: Downl", "oading\r\rabc: Pull complete\n", "\n  \nfinal err", "or\n"} {
+		if n, err := r.Write([]byte(w)); n != len(w) || err != nil {
 			t.Fatalf("Write(%q) = %d, %v", w, n, err)
 		}
 	}
-	if got := tb.String(); got != "jklmnopq" {
-		t.Errorf("String() = %q, want the last 8 bytes %q", got, "jklmnopq")
+	if want := "abc: Pulling fs layer\nabc: Downloading\nabc: Pull complete\n"; out.String() != want {
+		t.Errorf("passed on %q, want %q (every line but the last)", out.String(), want)
+	}
+	if r.Held() != "final error" {
+		t.Errorf("Held() = %q, want the last line", r.Held())
+	}
+	if !slices.Equal(seen, []string{"abc: Pulling fs layer", "abc: Downloading", "abc: Pull complete", "final error"}) {
+		t.Errorf("progress saw %q", seen)
+	}
+	r.Write([]byte("unfinished"))
+	r.Flush()
+	if !strings.HasSuffix(out.String(), "final error\nunfinished\n") || r.Held() != "" {
+		t.Errorf("after Flush: out %q, held %q", out.String(), r.Held())
 	}
 }
 
@@ -299,5 +315,21 @@ func TestCLICheck(t *testing.T) {
 				t.Errorf("Check: %q should name %s and say to use --docker-cli", msg, tt.path)
 			}
 		})
+	}
+}
+
+// systemctl stop signals every process of the unit: a CLI killed by a
+// signal is reported as states.ErrKilled, so the supervisor can wait for
+// the stop request that comes with it instead of failing with 125.
+func TestCLIKilledBySignal(t *testing.T) {
+	path, _ := fakeCLI(t, "echo pulling >&2\nkill -TERM $$\nsleep 5\n")
+	var stderr bytes.Buffer
+	cli := &CLI{Path: path, Stderr: &stderr, Environ: []string{"PATH=" + os.Getenv("PATH")}}
+	_, err := cli.Create(context.Background(), states.CreateSpec{Image: "x"})
+	if !errors.Is(err, states.ErrKilled) || !strings.Contains(err.Error(), "terminated") {
+		t.Fatalf("Create: %v, want states.ErrKilled naming the signal", err)
+	}
+	if !strings.Contains(stderr.String(), "pulling") {
+		t.Errorf("held output lost: %q", stderr.String())
 	}
 }
