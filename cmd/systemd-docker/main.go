@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"runtime"
 	"syscall"
+	"time"
 
 	"github.com/systemd-docker/systemd-docker/supervisor"
 )
@@ -26,8 +27,12 @@ func main() {
 	if sig != 0 {
 		// Stopped before any container ran: end the way an unhandled
 		// signal would, so systemd sees a clean stop.
+		// The runtime's default action for it then raises it again with
+		// the default disposition; that happens on another thread, so
+		// give it a moment before the exit below, which is only a fallback.
 		signal.Reset(sig)
 		_ = syscall.Kill(os.Getpid(), sig)
+		time.Sleep(2 * time.Second)
 	}
 	os.Exit(code)
 }

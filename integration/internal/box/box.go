@@ -340,6 +340,21 @@ done`
 	return nil
 }
 
+// StopDockerd stops the box's dockerd (tests of a daemon outage).
+func (b *Box) StopDockerd(ctx context.Context) error {
+	if _, stderr, err := b.ExecContext(ctx, "systemctl", "stop", DockerUnit); err != nil {
+		return fmt.Errorf("systemctl stop %s: %w: %s", DockerUnit, err, stderr)
+	}
+	return nil
+}
+
+// StartDockerd starts the box's dockerd again, as Boot did, and waits
+// until it answers.
+func (b *Box) StartDockerd(ctx context.Context) error {
+	_, _ = b.Systemctl("reset-failed", DockerUnit)
+	return b.startDockerd(ctx)
+}
+
 func (b *Box) startDockerd(ctx context.Context) error {
 	_, stderr, err := b.ExecContext(ctx, "systemd-run", "--unit="+DockerUnit, "-p", "Delegate=yes",
 		"/usr/sbin/dockerd", "-H", DockerHost, "--iptables=false", "--bridge=none")

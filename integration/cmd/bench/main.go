@@ -1,0 +1,360 @@
+//go:build integration
+
+// Command bench compares systemd-docker (A: /share/systemd-docker in
+// Type=notify units) with the plain docker CLI (B: `docker run` in a unit,
+// what most unit files do today) on the same work, inside ONE throwaway
+// systemd box (systemd-nspawn, hybrid cgroups) with dockerd inside. Every
+// workload runs as a transient unit (systemd-run); rounds alternate A B A B.
+// It prints a markdown table (medians, A/B ratio, target, PASS/MISS) and
+// writes it to bench/results.md.
+//
+//	make bench BENCHFLAGS='-quick'            # or:
+//	go run -tags integration ./integration/cmd/bench [-rounds N] [-quick] [-only run,ready,...]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/systemd-docker/systemd-docker/integration/internal/box"
+	"github.com/systemd-docker/systemd-docker/integration/internal/buildbin"
+	"github.com/systemd-docker/systemd-docker/integration/internal/testimage"
+)
+
+// figureNames are the -only names, in run order.
+var figureNames = []string{"run", "ready", "exit", "logs", "memory", "idlecpu", "scale"}
+
+type config struct {
+	rounds      int
+	quick       bool
+	only        map[string]bool
+	idle        time.Duration
+	scaleN      int
+	scaleRounds int
+}
+
+func main() {
+	rounds := flag.Int("rounds", 7, "rounds per figure (A B alternating)")
+	quick := flag.Bool("quick", false, "development mode: 3 rounds, idle CPU over 5 s, scale 10 units")
+	only := flag.String("only", "", "comma-separated figures to run: "+strings.Join(figureNames, ","))
+	flag.Parse()
+
+	cfg := config{rounds: *rounds, quick: *quick, idle: 30 * time.Second, scaleN: 50, only: map[string]bool{}}
+	roundsSet := false
+	flag.Visit(func(f *flag.Flag) { roundsSet = roundsSet || f.Name == "rounds" })
+	if cfg.quick {
+		if !roundsSet {
+			cfg.rounds = 3
+		}
+		cfg.idle = 5 * time.Second
+		cfg.scaleN = 10
+	}
+	if cfg.rounds < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -rounds must be ≥ 1")
+		os.Exit(2)
+	}
+	// 50 units per side per round is the expensive part: at most 3 rounds.
+	cfg.scaleRounds = min(cfg.rounds, 3)
+	for _, n := range strings.Split(*only, ",") {
+		if n = strings.TrimSpace(n); n == "" {
+			continue
+		}
+		known := false
+		for _, k := range figureNames {
+			known = known || k == n
+		}
+		if !known {
+			fmt.Fprintf(os.Stderr, "bench: unknown figure %q (known: %s)\n", n, strings.Join(figureNames, ","))
+			os.Exit(2)
+		}
+		cfg.only[n] = true
+	}
+	os.Exit(run(cfg))
+}
+
+func (c config) want(name string) bool { return len(c.only) == 0 || c.only[name] }
+
+// The box, for the signal handler.
+var (
+	boxMu  sync.Mutex
+	curBox *box.Box
+)
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench %s: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+func run(cfg config) int {
+	// The box must go down even on ^C / kill.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		s := <-sigs
+		logf("%v: shutting the box down", s)
+		boxMu.Lock()
+		if curBox != nil {
+			_ = curBox.Shutdown()
+		}
+		os.Exit(130)
+	}()
+
+	root, err := buildbin.ModuleRoot()
+	if err != nil {
+		logf("error: %v", err)
+		return 1
+	}
+	tmp, err := os.MkdirTemp("", "systemd-docker-bench-")
+	if err != nil {
+		logf("error: %v", err)
+		return 1
+	}
+	defer os.RemoveAll(tmp)
+
+	logf("building systemd-docker and the busybox image")
+	bin, err := buildbin.SystemdDocker(tmp)
+	if err != nil {
+		logf("error: %v", err)
+		return 1
+	}
+	art, err := testimage.Build(filepath.Join(tmp, "image"))
+	if err != nil {
+		logf("error: %v", err)
+		return 1
+	}
+	logf("booting a hybrid systemd box with dockerd inside")
+	t0 := time.Now()
+	b, err := box.Boot(context.Background(), box.Hybrid, box.Options{
+		Files:        map[string]string{"systemd-docker": bin},
+		ImageTarball: art.Tarball,
+		ImportArgs:   testimage.ImportArgs,
+		Timeout:      4 * time.Minute,
+		Logf:         logf,
+	})
+	if err != nil {
+		logf("error: %v", err)
+		return 1
+	}
+	boxMu.Lock()
+	curBox = b
+	boxMu.Unlock()
+	defer func() {
+		boxMu.Lock()
+		defer boxMu.Unlock()
+		logf("shutting the box down")
+		if err := b.Shutdown(); err != nil {
+			logf("shutdown: %v", err)
+		}
+		curBox = nil
+	}()
+	logf("box %s up in %s", b.Machine, time.Since(t0).Round(time.Millisecond))
+
+	bn := &bench{b: b, cfg: cfg}
+	if err := bn.setup(); err != nil {
+		logf("error: %v", err)
+		return 1
+	}
+	machine := bn.machineLine()
+
+	start := time.Now()
+	var rows []*row
+	for _, f := range []struct {
+		name string
+		fn   func() []*row
+	}{
+		{"run", bn.figRun},
+		{"ready", bn.figReady},
+		{"exit", bn.figExit},
+		{"logs", bn.figLogs},
+		{"memory", bn.figMemory},
+		{"idlecpu", bn.figIdleCPU},
+		{"scale", bn.figScale},
+	} {
+		if !cfg.want(f.name) {
+			continue
+		}
+		if err := bn.cleanup(); err != nil {
+			logf("cleanup before %s: %v", f.name, err)
+		}
+		fs := time.Now()
+		logf("figure %s", f.name)
+		rs := f.fn()
+		for _, r := range rs {
+			r.finish()
+			logf("  %s", r.short())
+		}
+		rows = append(rows, rs...)
+		logf("figure %s done in %s", f.name, time.Since(fs).Round(time.Millisecond))
+	}
+	if err := bn.cleanup(); err != nil {
+		logf("final cleanup: %v", err)
+	}
+
+	report := render(cfg, machine, rows, time.Since(start))
+	fmt.Print("\n" + report)
+	dir := filepath.Join(root, "bench")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		logf("error: %v", err)
+		return 1
+	}
+	out := filepath.Join(dir, "results.md")
+	if err := os.WriteFile(out, []byte(report), 0o644); err != nil {
+		logf("error: %v", err)
+		return 1
+	}
+	logf("wrote %s", out)
+	for _, r := range rows {
+		if r.result == "MISS" || r.result == "FAIL" {
+			return 3
+		}
+	}
+	return 0
+}
+
+// row is one figure of the table.
+type row struct {
+	figure  string
+	unit    string    // ms, MiB, ticks, s
+	a, b    []float64 // per-round samples (b empty: A only)
+	target  string
+	check   func(a, b, ratio float64) bool // nil: context only
+	context bool                           // B is printed for context only
+	notes   []string
+	errs    []string
+
+	aMed, bMed, ratio float64
+	result            string
+}
+
+func (r *row) errf(format string, args ...any) {
+	msg := strings.Join(strings.Fields(fmt.Sprintf(format, args...)), " ")
+	logf("  %s: %s", r.figure, msg)
+	r.errs = append(r.errs, msg)
+}
+
+func (r *row) finish() {
+	r.aMed, r.bMed, r.ratio = median(r.a), median(r.b), 0
+	if len(r.b) > 0 && r.bMed != 0 {
+		r.ratio = r.aMed / r.bMed
+	}
+	switch {
+	case len(r.errs) > 0 && r.check != nil:
+		r.result = "FAIL"
+	case r.check == nil:
+		r.result = "—"
+	case len(r.a) == 0:
+		r.result = "FAIL"
+	case r.check(r.aMed, r.bMed, r.ratio):
+		r.result = "PASS"
+	default:
+		r.result = "MISS"
+	}
+}
+
+func (r *row) short() string {
+	return fmt.Sprintf("%s: A %s B %s A/B %s → %s", r.figure, r.fmtVal(r.aMed, len(r.a)), r.fmtVal(r.bMed, len(r.b)), r.fmtRatio(), r.result)
+}
+
+func (r *row) fmtVal(v float64, n int) string {
+	if n == 0 {
+		return "—"
+	}
+	switch r.unit {
+	case "ms":
+		return fmt.Sprintf("%.1f ms", v)
+	case "s":
+		return fmt.Sprintf("%.2f s", v)
+	case "MiB":
+		return fmt.Sprintf("%.1f MiB", v)
+	case "ticks":
+		return fmt.Sprintf("%.0f ticks", v)
+	}
+	return fmt.Sprintf("%g %s", v, r.unit)
+}
+
+func (r *row) fmtRatio() string {
+	if len(r.b) == 0 || r.bMed == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f", r.ratio)
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func render(cfg config, machine string, rows []*row, took time.Duration) string {
+	var sb strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&sb, format, args...) }
+	p("# systemd-docker benchmark\n\n")
+	p("A = `/share/systemd-docker run …` in `Type=notify` units; B = the plain docker CLI (`docker run …`) in a unit. ")
+	p("Everything runs as transient units (`systemd-run`) in one hybrid-cgroup systemd box (systemd-nspawn) with its own dockerd; ")
+	p("rounds alternate A B A B …; values are medians over the rounds.\n\n")
+	p("- machine: %s\n", machine)
+	cmd := "go run -tags integration ./integration/cmd/bench"
+	if len(os.Args) > 1 {
+		cmd += " " + strings.Join(os.Args[1:], " ")
+	}
+	if os.Getenv("MAKELEVEL") != "" {
+		p("- command: `make bench BENCHFLAGS='%s'` (runs `%s`)\n", strings.Join(os.Args[1:], " "), cmd)
+	} else {
+		p("- command: `%s`\n", cmd)
+	}
+	p("- rounds: %d (scale: %d rounds of %d units per side); idle CPU window %s; figures took %s\n\n",
+		cfg.rounds, cfg.scaleRounds, cfg.scaleN, cfg.idle, took.Round(time.Second))
+	p("| figure | A (systemd-docker) | B (docker CLI) | A/B | target | result |\n")
+	p("|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		bv := r.fmtVal(r.bMed, len(r.b))
+		if r.context && len(r.b) > 0 {
+			bv += " (context)"
+		}
+		p("| %s | %s | %s | %s | %s | %s |\n", r.figure, r.fmtVal(r.aMed, len(r.a)), bv, r.fmtRatio(), r.target, r.result)
+	}
+	p("\n## Method and notes\n\n")
+	for _, r := range rows {
+		p("- **%s**: ", r.figure)
+		p("%s", strings.Join(r.notes, " "))
+		p(" Samples A: %s", fmtSamples(r.a))
+		if len(r.b) > 0 {
+			p("; B: %s", fmtSamples(r.b))
+		}
+		p(".")
+		if len(r.errs) > 0 {
+			p(" **Errors:** %s.", strings.Join(r.errs, "; "))
+		}
+		p("\n")
+	}
+	if exitTimeline != "" {
+		p("\nExit detection, one extra untimed run with `--log-level=debug` and strace attached to our process (both slow it down): the unit's journal (journald receive time) and our system calls (requests to dockerd, the answers, notifications to systemd, exit) relative to Docker's die event:\n\n```\n%s```\n", exitTimeline)
+	}
+	return sb.String()
+}
+
+func fmtSamples(xs []float64) string {
+	if len(xs) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = fmt.Sprintf("%.4g", x)
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}

@@ -1,0 +1,431 @@
+//go:build integration
+
+// Faults around systemd-docker under a real systemd PID 1: the wrapper
+// killed, dockerd restarted or absent, containers that exit at once or run
+// out of memory, a second supervisor for one name, a stop during start and
+// bad input.
+package integration
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/systemd-docker/systemd-docker/integration/internal/box"
+)
+
+// hfRunInBox runs the binary under test inside the box (not in a unit) with
+// extra environment entries, bounded by timeout; code is -1 when it did not exit.
+func hfRunInBox(t *testing.T, b *box.Box, timeout time.Duration, env []string, args ...string) (stdout, stderr string, code int, took time.Duration) {
+	t.Helper()
+	needBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	full := append([]string{"env"}, env...)
+	full = append(full, box.ShareMount+"/systemd-docker")
+	full = append(full, args...)
+	t0 := time.Now()
+	stdout, stderr, err := b.ExecContext(ctx, full...)
+	took = time.Since(t0)
+	code = 0
+	if err != nil {
+		code = box.ExitCode(err)
+		if ctx.Err() != nil {
+			code = -1
+		}
+	}
+	t.Logf("$ %s → exit %d in %s\nstderr: %s", strings.Join(full, " "), code, took.Round(time.Millisecond), strings.TrimSpace(stderr))
+	return stdout, stderr, code, took
+}
+
+// hfWrapperPids lists the systemd-docker processes in the unit's cgroup.
+func hfWrapperPids(t *testing.T, b *box.Box, unit string) []int {
+	t.Helper()
+	cg := b.Show(unit, "ControlGroup")
+	if cg == "" {
+		t.Fatalf("unit %s has no ControlGroup", unit)
+	}
+	procs, err := b.CgroupProcs(cg)
+	if err != nil {
+		t.Fatalf("cgroup procs of %s: %v", unit, err)
+	}
+	var out []int
+	for _, p := range procs {
+		comm, _, err := b.Exec("cat", "/proc/"+strconv.Itoa(p)+"/comm")
+		if err == nil && strings.TrimSpace(comm) == "systemd-docker" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func TestFaultWrapperKilled(t *testing.T) {
+	forEachFlavour(t, func(t *testing.T, b *box.Box) {
+		unit := hfInstall(t, b, hfUnit{cmd: `sh -c "` + unitIdleScript + `"`})
+		startUnit(t, b, unit)
+		pid := checkMainPID(t, b, unit)
+		id := hfContainerID(t, b, unit)
+		wp := hfWrapperPids(t, b, unit)
+		if len(wp) != 1 {
+			t.Fatalf("systemd-docker processes in %s's cgroup: %v, want one", unit, wp)
+		}
+		if _, stderr, err := b.Exec("kill", "-9", strconv.Itoa(wp[0])); err != nil {
+			t.Fatalf("kill -9 %d: %v: %s", wp[0], err, stderr)
+		}
+		waitFor(t, shortWait, "the killed systemd-docker to be gone", func() bool {
+			_, _, err := b.Exec("test", "-e", "/proc/"+strconv.Itoa(wp[0]))
+			return err != nil
+		})
+		time.Sleep(3 * time.Second) // give systemd and docker a chance to react wrongly
+		if st := b.Show(unit, "ActiveState"); st != "active" {
+			t.Fatalf("ActiveState = %q after SIGKILL of systemd-docker, want active (Result=%s)", st, b.Show(unit, "Result"))
+		}
+		if !hfRunning(b, unit) || hfContainerID(t, b, unit) != id {
+			t.Fatalf("container %s not running any more (or replaced) after SIGKILL of systemd-docker", unit)
+		}
+		if mp := b.Show(unit, "MainPID"); mp != strconv.Itoa(pid) {
+			t.Errorf("MainPID = %s, want still the container's pid %d", mp, pid)
+		}
+
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		if _, stderr, err := b.ExecContext(ctx, "systemctl", "restart", unit); err != nil {
+			t.Fatalf("systemctl restart: %v: %s", err, stderr)
+		}
+		if st := b.Show(unit, "ActiveState"); st != "active" {
+			t.Fatalf("ActiveState = %q after restart, want active", st)
+		}
+		out, stderr, err := b.Docker("ps", "-a", "--no-trunc", "--filter", "name=^/"+unit+"$", "--format", "{{.ID}} {{.State}}")
+		if err != nil {
+			t.Fatalf("docker ps: %v: %s", err, stderr)
+		}
+		rows := strings.Fields(strings.TrimSpace(out))
+		if len(rows) != 2 || rows[1] != "running" {
+			t.Fatalf("containers named %s after restart: %q, want exactly one, running", unit, strings.TrimSpace(out))
+		}
+		newPid := checkMainPID(t, b, unit)
+		if wp := hfWrapperPids(t, b, unit); len(wp) != 1 {
+			t.Errorf("systemd-docker processes after restart: %v, want one", wp)
+		}
+		t.Logf("container before %s (pid %d), after %s (pid %d)", id[:12], pid, rows[0][:12], newPid)
+	})
+}
+
+// hfDockerdMu serializes tests that stop the box's dockerd. Such a test must
+// also be a non-parallel top-level test, so that no other test (of any
+// file) runs while dockerd is down.
+var hfDockerdMu sync.Mutex
+
+func hfDockerdAnswers(b *box.Box) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, _, err := b.DockerContext(ctx, "version")
+	return err == nil
+}
+
+func hfStopDockerd(b *box.Box) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Second)
+	defer cancel()
+	return b.StopDockerd(ctx)
+}
+
+func hfStartDockerd(b *box.Box) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	return b.StartDockerd(ctx)
+}
+
+// hfEnsureDockerd brings the box's dockerd back when it does not answer.
+func hfEnsureDockerd(t *testing.T, b *box.Box) {
+	if hfDockerdAnswers(b) {
+		return
+	}
+	t.Logf("restoring the box's dockerd")
+	if st := b.Show(box.DockerUnit, "ActiveState"); st == "active" || st == "activating" || st == "deactivating" {
+		if err := hfStopDockerd(b); err != nil {
+			t.Errorf("restore dockerd: %v", err)
+		}
+	}
+	if err := hfStartDockerd(b); err != nil {
+		t.Errorf("restore dockerd: %v", err)
+	}
+}
+
+// TestFaultDockerdRestart is deliberately not parallel (nor are its
+// subtests): dockerd is shared by every test in a box.
+func TestFaultDockerdRestart(t *testing.T) {
+	hfDockerdMu.Lock()
+	defer hfDockerdMu.Unlock()
+	for _, f := range box.Flavours {
+		t.Run(string(f), func(t *testing.T) {
+			b := getBox(t, f)
+			unit := hfInstall(t, b, hfUnit{
+				// No TERM trap: the container must not end with 0 when
+				// dockerd stops it, or Restart=on-failure would not apply.
+				docker:  "--stop-timeout 3",
+				cmd:     `sh -c "while :; do sleep 0.2; done"`,
+				service: []string{"Restart=on-failure", "RestartSec=2"},
+				unit:    []string{"StartLimitIntervalSec=0"},
+			})
+			// Registered after hfInstall: runs before its cleanup, which needs dockerd.
+			t.Cleanup(func() {
+				if t.Failed() {
+					j, _, _ := b.Exec("journalctl", "-u", unit, "-u", box.DockerUnit, "-o", "short-precise", "--no-pager", "-n", "60")
+					t.Logf("journal of %s and %s with timestamps:\n%s", unit, box.DockerUnit, j)
+				}
+				hfEnsureDockerd(t, b)
+			})
+			startUnit(t, b, unit)
+			pid := checkMainPID(t, b, unit)
+			id := hfContainerID(t, b, unit)
+			restarts := b.Show(unit, "NRestarts")
+
+			// A restart: stop dockerd (it stops the container, killing it
+			// after --stop-timeout) and start it again at once, as
+			// `systemctl restart docker` would.
+			t0 := time.Now()
+			t.Logf("stopping dockerd at %s", t0.UTC().Format("15:04:05.000"))
+			if err := hfStopDockerd(b); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("dockerd stopped after %s; unit %s/%s, Result=%s, NRestarts=%s", time.Since(t0).Round(100*time.Millisecond),
+				b.Show(unit, "ActiveState"), b.Show(unit, "SubState"), b.Show(unit, "Result"), b.Show(unit, "NRestarts"))
+			if err := hfStartDockerd(b); err != nil {
+				t.Fatalf("start dockerd again: %v", err)
+			}
+			t.Logf("dockerd back after %s", time.Since(t0).Round(100*time.Millisecond))
+			// Left: inactive/failed/auto-restart, or already restarted.
+			if !waitForBool(20*time.Second-time.Since(t0), func() bool {
+				return b.Show(unit, "ActiveState") != "active" || b.Show(unit, "NRestarts") != restarts ||
+					b.Show(unit, "MainPID") != strconv.Itoa(pid)
+			}) {
+				t.Errorf("unit still active with the old (dead) container pid %d %s after dockerd's restart began", pid, time.Since(t0).Round(time.Second))
+			} else {
+				t.Logf("unit left the old container after %s (%s/%s, Result=%s, NRestarts=%s)", time.Since(t0).Round(100*time.Millisecond),
+					b.Show(unit, "ActiveState"), b.Show(unit, "SubState"), b.Show(unit, "Result"), b.Show(unit, "NRestarts"))
+			}
+			var newID string
+			if !waitForBool(longWait, func() bool {
+				if b.Show(unit, "ActiveState") != "active" {
+					return false
+				}
+				newID = hfContainerID(t, b, unit)
+				return newID != "" && newID != id && hfRunning(b, unit)
+			}) {
+				t.Fatalf("unit not active again with a fresh running container within %s of dockerd's return (ActiveState=%s, container %q, old %q)",
+					longWait, b.Show(unit, "ActiveState"), newID, id)
+			}
+			checkMainPID(t, b, unit)
+			t.Logf("active again with container %s after %s (NRestarts=%s)", newID[:12], time.Since(t0).Round(100*time.Millisecond), b.Show(unit, "NRestarts"))
+		})
+	}
+}
+
+func TestFaultDockerdDown(t *testing.T) {
+	forEachFlavour(t, func(t *testing.T, b *box.Box) {
+		name := uniqueName(t)
+		_, stderr, code, _ := hfRunInBox(t, b, 60*time.Second, []string{"DOCKER_HOST=unix:///nonexistent.sock"},
+			"run", "--rm", "--name", name, "--network", "none", image, "true")
+		if code != 125 {
+			t.Errorf("exit code %d, want 125", code)
+		}
+		if !strings.Contains(stderr, "unix:///nonexistent.sock") {
+			t.Errorf("stderr does not name unix:///nonexistent.sock:\n%s", stderr)
+		}
+		if hfContainerID(t, b, name) != "" {
+			t.Errorf("a container %s was created", name)
+		}
+	})
+}
+
+func TestFaultImmediateExit(t *testing.T) {
+	forEachFlavour(t, func(t *testing.T, b *box.Box) {
+		for _, tc := range []struct {
+			name, cmd, state, status, result string
+		}{
+			{"true", "true", "inactive", "0", "success"},
+			{"exit-4", `sh -c "exit 4"`, "failed", "4", "exit-code"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				unit := hfInstall(t, b, hfUnit{cmd: tc.cmd, service: []string{"Restart=no"}})
+				d, stderr, err := hfStart(b, unit, false)
+				t.Logf("systemctl start: %s, %v %s", d.Round(time.Millisecond), err, strings.TrimSpace(stderr))
+				st := hfWaitState(t, b, unit, longWait, "inactive", "failed")
+				if st != tc.state {
+					t.Errorf("ActiveState = %s, want %s (Result=%s)", st, tc.state, b.Show(unit, "Result"))
+				}
+				if s := b.Show(unit, "ExecMainStatus"); s != tc.status {
+					t.Errorf("ExecMainStatus = %s, want %s", s, tc.status)
+				}
+				if r := b.Show(unit, "Result"); r != tc.result {
+					t.Errorf("Result = %s, want %s", r, tc.result)
+				}
+				waitFor(t, shortWait, "no container left", func() bool { return hfContainerID(t, b, unit) == "" })
+			})
+		}
+	})
+}
+
+func TestFaultOOM(t *testing.T) {
+	forEachFlavour(t, func(t *testing.T, b *box.Box) {
+		if b.Flavour == box.Unified {
+			t.Skip("cgroup v2: the container moves into the unit's own cgroup, so docker's -m (memory.max of docker's cgroup) no longer applies")
+		}
+		unit := hfInstall(t, b, hfUnit{
+			flags:   "--cgroups name=systemd",
+			docker:  "-m 16m --memory-swap 16m",
+			cmd:     `sh -c "x=a; while true; do x=$$x$$x; done"`,
+			service: []string{"Restart=no"},
+		})
+		d, stderr, err := hfStart(b, unit, false)
+		t.Logf("systemctl start: %s, %v %s", d.Round(time.Millisecond), err, strings.TrimSpace(stderr))
+		st := hfWaitState(t, b, unit, longWait, "inactive", "failed")
+		if st != "failed" {
+			t.Errorf("ActiveState = %s, want failed", st)
+		}
+		if s := b.Show(unit, "ExecMainStatus"); s != "137" {
+			t.Errorf("ExecMainStatus = %s, want 137 (Result=%s)", s, b.Show(unit, "Result"))
+		}
+		waitFor(t, shortWait, `"oom" in the journal`, func() bool {
+			return strings.Contains(strings.ToLower(b.Journal(unit)), "oom")
+		})
+		waitFor(t, shortWait, "no container left", func() bool { return hfContainerID(t, b, unit) == "" })
+	})
+}
+
+func TestFaultNameAlreadySupervised(t *testing.T) {
+	forEachFlavour(t, func(t *testing.T, b *box.Box) {
+		unit := hfInstall(t, b, hfUnit{cmd: `sh -c "` + unitIdleScript + `"`})
+		startUnit(t, b, unit)
+		pid := checkMainPID(t, b, unit)
+		id := hfContainerID(t, b, unit)
+		_, stderr, code, took := hfRunInBox(t, b, 60*time.Second, nil,
+			"run", "--rm", "--name", unit, "--network", "none", image, "sleep", "100")
+		if code != 125 {
+			t.Errorf("second supervisor: exit %d, want 125", code)
+		}
+		if took > 10*time.Second {
+			t.Errorf("second supervisor took %s to give up, want quickly", took)
+		}
+		if !strings.Contains(stderr, "already supervised") {
+			t.Errorf("stderr lacks \"already supervised\":\n%s", stderr)
+		}
+		if got := hfContainerID(t, b, unit); got != id {
+			t.Errorf("container ID %q after the second run, want untouched %q", got, id)
+		}
+		if !hfRunning(b, unit) {
+			t.Errorf("container %s not running after the second run", unit)
+		}
+		if p, err := b.ContainerPid(unit); err != nil || p != pid {
+			t.Errorf("container pid %d (%v), want %d", p, err, pid)
+		}
+		if st := b.Show(unit, "ActiveState"); st != "active" {
+			t.Errorf("ActiveState = %s, want active", st)
+		}
+	})
+}
+
+func TestFaultStopDuringStart(t *testing.T) {
+	forEachFlavour(t, func(t *testing.T, b *box.Box) {
+		dockerPath, stderr, err := b.Exec("sh", "-c", "command -v docker")
+		if err != nil {
+			t.Fatalf("command -v docker: %v: %s", err, stderr)
+		}
+		script := hfShareFile(t, b, "slowcreate", "#!/bin/sh\nsleep 5\nexec "+strings.TrimSpace(dockerPath)+" \"$@\"\n", 0o755)
+		unit := hfInstall(t, b, hfUnit{
+			flags: "--docker-cli=" + script,
+			cmd:   `sh -c "` + unitIdleScript + `"`,
+		})
+		if d, stderr, err := hfStart(b, unit, true); err != nil {
+			t.Fatalf("systemctl start --no-block (%s): %v: %s", d, err, stderr)
+		}
+		time.Sleep(time.Second)
+		if st := b.Show(unit, "ActiveState"); st != "activating" {
+			t.Logf("note: ActiveState = %s 1 s after start (want activating for the point of this test)", st)
+		}
+		t0 := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		_, stderr, err = b.ExecContext(ctx, "systemctl", "stop", unit)
+		cancel()
+		if err != nil {
+			t.Errorf("systemctl stop: %v: %s", err, stderr)
+		}
+		st := hfWaitState(t, b, unit, 10*time.Second-time.Since(t0), "inactive", "failed")
+		t.Logf("%s %s after stop; Result=%s ExecMainStatus=%s", st, time.Since(t0).Round(100*time.Millisecond),
+			b.Show(unit, "Result"), b.Show(unit, "ExecMainStatus"))
+		if st != "inactive" {
+			t.Errorf("ActiveState = %s after a stop during start, want inactive (a clean stop; Result=%s, ExecMainStatus=%s)",
+				st, b.Show(unit, "Result"), b.Show(unit, "ExecMainStatus"))
+		}
+		if id := hfContainerID(t, b, unit); id != "" {
+			t.Errorf("container %s exists after stop during start: %s", unit, id)
+		}
+		// A create that survived the stop would land once slowcreate's sleep is over.
+		time.Sleep(5 * time.Second)
+		if id := hfContainerID(t, b, unit); id != "" {
+			t.Errorf("container %s appeared after the stop: %s", unit, id)
+		}
+	})
+}
+
+// TestFaultBadInput runs the binary directly in the box, in both flavours.
+func TestFaultBadInput(t *testing.T) {
+	forEachFlavour(t, func(t *testing.T, b *box.Box) {
+		for _, tc := range []struct {
+			name  string
+			flags []string // before "run"
+			opts  []string // docker run flags
+			img   string
+			noRun bool   // leave "run" (and the docker run flags) out
+			want  string // the input the message must name
+		}{
+			{name: "restart", opts: []string{"--restart=always"}, want: "--restart=always"},
+			{name: "cgroups", flags: []string{"--cgroups=nosuch"}, want: "nosuch"},
+			{name: "pid-file", flags: []string{"--pid-file=/nonexistent/dir/x.pid"}, want: "/nonexistent/dir/x.pid"},
+			{name: "metrics-dir", flags: []string{"--metrics-dir=/nonexistent"}, want: "/nonexistent"},
+			{name: "image", img: "UPPER/Case", want: "UPPER/Case"},
+			{name: "docker-cli", flags: []string{"--docker-cli=/nonexistent/docker"}, want: "/nonexistent/docker"},
+			{name: "unknown-flag", flags: []string{"--frobnicate"}, want: "--frobnicate"},
+			{name: "missing-run", flags: []string{"--logs=false"}, noRun: true, want: "run"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				name := uniqueName(t)
+				img := image
+				if tc.img != "" {
+					img = tc.img
+				}
+				args := append([]string{}, tc.flags...)
+				if !tc.noRun {
+					args = append(args, "run", "--rm", "--name", name, "--network", "none")
+					args = append(args, tc.opts...)
+					args = append(args, img, "true")
+				} else {
+					args = append(args, img, "true")
+				}
+				_, stderr, code, _ := hfRunInBox(t, b, 60*time.Second, nil, args...)
+				if code != 125 {
+					t.Errorf("exit %d, want 125", code)
+				}
+				var nonEmpty []string
+				for _, l := range lines(strings.TrimSpace(stderr)) {
+					if strings.TrimSpace(l) != "" {
+						nonEmpty = append(nonEmpty, l)
+					}
+				}
+				if len(nonEmpty) != 1 {
+					t.Errorf("stderr has %d lines, want one:\n%s", len(nonEmpty), stderr)
+				}
+				if !strings.Contains(stderr, tc.want) {
+					t.Errorf("stderr does not name %s:\n%s", tc.want, stderr)
+				}
+				if id := hfContainerID(t, b, name); id != "" {
+					_, _, _ = b.Docker("rm", "-f", name)
+					t.Errorf("a container %s was created: %s", name, id)
+				}
+			})
+		}
+	})
+}
