@@ -178,7 +178,7 @@ func TestLifecycle(t *testing.T) {
 				{MigrateCgroups, EvMigrated, Notify}, {Notify, EvNotified, Watch}, {Watch, EvExited, Remove}, {Remove, EvRemoved, Done}},
 			wantState: Done, wantCode: 3, wantExited: true,
 			wantCalls: []string{"docker.Create nginx", "logs.Attach", "docker.Start", "cgroups.Migrate 42", "pidfile.Write 42",
-				"notify.Ready 42 ready=true", "docker.Wait", "notify.Reclaim", "docker.Remove"},
+				"notify.Ready 42 ready=true", "notify.Reclaim", "docker.Wait", "docker.Remove"},
 			noCalls: []string{"docker.Stop", "notify.Stopping"},
 		},
 		{

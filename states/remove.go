@@ -5,23 +5,26 @@ import (
 	"fmt"
 )
 
-// remove learns the exit code of a container that ended on its own and
-// hands the main-process role back to us, so that systemd records our exit
-// status (the container's code) as the unit's (a container that completed
-// before it was announced gets READY=1, so exit 0 is a clean end); then, with --rm, removes the
-// container and its anonymous volumes, as `docker run --rm` does.
+// remove hands the main-process role of a container that ended on its own
+// back to us, so that systemd records our exit status as the unit's, and
+// learns the container's exit code for it (a container that completed
+// before it was announced gets READY=1, so exit 0 is a clean end); then,
+// with --rm, removes the container and its anonymous volumes, as `docker
+// run --rm` does.
 func (m *Machine) remove(ctx context.Context) (Event, error) {
 	id := m.facts.ContainerID
 	if m.facts.Exited {
-		if err := m.collectExit(ctx); err != nil {
-			return "", err
-		}
-		switch {
-		case m.facts.Announced:
+		// Reclaim first: systemd's round trip overlaps Docker's own
+		// bookkeeping of the exit, which Wait has to wait for.
+		if m.facts.Announced {
 			if err := m.ports.Notifier.Reclaim(); err != nil {
 				m.ports.Log.Warn("hand the main process role back from the container", logError(err))
 			}
-		case m.facts.ExitCode == 0:
+		}
+		if err := m.collectExit(ctx); err != nil {
+			return "", err
+		}
+		if !m.facts.Announced && m.facts.ExitCode == 0 {
 			// It ran to completion before it was announced. Under
 			// Type=notify a main process that exits 0 without READY=1 is
 			// a protocol failure; say READY so the unit ends cleanly.

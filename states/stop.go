@@ -52,6 +52,7 @@ func (m *Machine) collectExit(ctx context.Context) error {
 		return fmt.Errorf("wait for container %s to exit: %w", short(id), err)
 	}
 	m.facts.ExitCode = c.ExitCode
-	m.facts.OOMKilled = c.OOMKilled
+	// An "oom" event may have told us already; Wait's answer may not know.
+	m.facts.OOMKilled = m.facts.OOMKilled || c.OOMKilled
 	return nil
 }

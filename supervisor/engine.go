@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -44,6 +45,7 @@ type supervisor struct {
 	eventsOn    bool
 	pidOn       bool
 	dogOn       bool
+	died        chan int  // exit codes from "die" events, newest only
 	lastKill    time.Time // the last "kill" event about the container
 	exitWait    bool      // an exit waits out the restart window
 	stopChecked bool
@@ -191,6 +193,9 @@ func (s *supervisor) handle(in inputEvent) states.Event {
 			return "" // about a process or container that is gone already
 		}
 		s.log.Debug("container exit seen", zap.String("by", in.Source))
+		if in.HasExitCode {
+			s.noteDied(in.ExitCode)
+		}
 		return s.exitOrRestart(in)
 	case watchers.Killed:
 		if in.container == f.ContainerID {
@@ -202,6 +207,7 @@ func (s *supervisor) handle(in inputEvent) states.Event {
 			s.log.Info("docker restarted the container: supervising its new process")
 			s.metrics.Restart()
 			s.pidOn = false
+			s.drainDied()
 			return states.EvRestarted
 		}
 	case watchers.OOM:
@@ -218,6 +224,19 @@ func (s *supervisor) handle(in inputEvent) states.Event {
 		s.tick(in.Health)
 	}
 	return ""
+}
+
+// noteDied keeps the exit code of the latest "die" event for Wait.
+func (s *supervisor) noteDied(code int) {
+	s.drainDied()
+	s.died <- code
+}
+
+func (s *supervisor) drainDied() {
+	select {
+	case <-s.died:
+	default:
+	}
 }
 
 // exitOrRestart decides what an exit means. In watch, an exit right after
@@ -295,6 +314,10 @@ func (s *supervisor) observe(t states.Transition, f *states.Facts) {
 		}
 	case states.Watch:
 		s.log.Info("container running", zap.String("container", short(f.ContainerID)), zap.Int("pid", f.Pid))
+		// Starting up is over; what it allocated is garbage. Return it to
+		// the kernel now, rather than have the scavenger wake us for it
+		// while the container idles.
+		debug.FreeOSMemory()
 		s.metrics.ContainerStarted(f.StartedAt)
 		if !s.stopChecked {
 			s.stopChecked = true

@@ -127,6 +127,7 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 	s := &supervisor{cfg: cfg, opts: o, log: o.Log, docker: docker,
 		notifier: notifier, pull: pull,
 		inputs:   make(chan inputEvent, 16),
+		died:     make(chan int, 1),
 		watchdog: watchdog, lock: lock}
 	unit := unitName()
 	s.unit = unit
@@ -139,6 +140,7 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 			name = "systemd-docker-" + short(invocationOf(cfg.Environ))
 		}
 		s.metrics = metrics.New(name, nil)
+		docker.MeasurePull = true
 	}
 	s.logs = &logCopier{docker: docker, stdout: countingWriter{o.Stdout, "stdout", s.metrics},
 		stderr: countingWriter{o.Stderr, "stderr", s.metrics}, log: o.Log}
@@ -189,7 +191,7 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 			"--volume", proxy.HostPath+":"+sdnotify.ContainerSocket,
 			"--env", "NOTIFY_SOCKET="+sdnotify.ContainerSocket)
 	}
-	ports := states.Ports{Docker: docker, Logs: s.logs, Cgroups: s.cgroups, Notifier: port,
+	ports := states.Ports{Docker: dockerPort{Adapter: docker, died: s.died}, Logs: s.logs, Cgroups: s.cgroups, Notifier: port,
 		PidFile: pidFile{cfg.PidFile}, Log: o.Log}
 	s.machine = states.New(spec, ports, s.observe)
 	return s, nil

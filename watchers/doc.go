@@ -58,6 +58,10 @@ type Event struct {
 	Source string         // which watcher: "signal", "pidfd", "docker events", "watchdog"
 	Health Health         // Tick, HealthChanged (Status only)
 	Pid    int            // Exit from a pidfd: the process that ended
+	// ExitCode is the container's exit code, for an Exit from Docker's
+	// "die" event (HasExitCode): known before Docker answers a wait.
+	ExitCode    int
+	HasExitCode bool
 }
 
 // Emit hands an event to the supervisor. It may block until the

@@ -2,6 +2,7 @@ package watchers
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,7 +46,11 @@ func (w DockerEvents) Run(ctx context.Context, emit Emit) {
 				wait = backoff
 				switch m.Action {
 				case "die":
-					emit(Event{Kind: Exit, Source: "docker events"})
+					ev := Event{Kind: Exit, Source: "docker events"}
+					if code, err := strconv.Atoi(m.ExitCode); err == nil {
+						ev.ExitCode, ev.HasExitCode = code, true
+					}
+					emit(ev)
 				case "oom":
 					emit(Event{Kind: OOM, Source: "docker events"})
 				case "kill":

@@ -457,3 +457,27 @@ func TestWatchdogWedgedDaemon(t *testing.T) {
 		<-done
 	})
 }
+
+func TestDockerEventsDieCarriesExitCode(t *testing.T) {
+	src := newFakeEvents(1)
+	c := newCollector()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := run(ctx, DockerEvents{Source: src, ID: "abc", Backoff: time.Millisecond}.Run, c.emit)
+	src.waitSub(t, 1)
+	for _, ev := range []dockerapi.ContainerEvent{{Action: "die", ExitCode: "7"}, {Action: "die"}} {
+		select {
+		case src.streams[0].msgs <- ev:
+		case <-time.After(5 * time.Second):
+			t.Fatal("watcher did not take the event")
+		}
+	}
+	if e := c.next(t, 5*time.Second); e.Kind != Exit || !e.HasExitCode || e.ExitCode != 7 {
+		t.Errorf("event %+v, want Exit with exit code 7", e)
+	}
+	if e := c.next(t, 5*time.Second); e.Kind != Exit || e.HasExitCode {
+		t.Errorf("event %+v, want Exit without an exit code", e)
+	}
+	cancel()
+	waitDone(t, done, 5*time.Second)
+}

@@ -29,6 +29,9 @@ const CallTimeout = 30 * time.Second
 type Adapter struct {
 	api *client.Client
 	cli *CLI
+	// MeasurePull makes Create find out whether it pulls the image (one
+	// more daemon call), for the image_pull_seconds metric.
+	MeasurePull bool
 	// pulled is how long the last Create took when its image was not
 	// present before: the time the pull cost.
 	pulled time.Duration
@@ -44,10 +47,13 @@ func New(ctx context.Context, cli *CLI, timeout time.Duration) (*Adapter, error)
 	a := &Adapter{api: api, cli: cli}
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if _, err := api.Ping(pctx); err != nil {
+	ping, err := api.Ping(pctx)
+	if err != nil {
 		api.Close()
 		return nil, &DaemonError{Host: api.DaemonHost(), Err: err}
 	}
+	// Negotiate from this answer, or the first request would ping again.
+	api.NegotiateAPIVersionPing(ping)
 	return a, nil
 }
 
@@ -115,6 +121,9 @@ func fromInspect(r container.InspectResponse) states.Container {
 
 // Create implements states.Docker through the docker CLI.
 func (a *Adapter) Create(ctx context.Context, spec states.CreateSpec) (string, error) {
+	if !a.MeasurePull {
+		return a.cli.Create(ctx, spec)
+	}
 	ictx, cancel := call(ctx)
 	_, err := a.api.ImageInspect(ictx, spec.Image)
 	cancel()
