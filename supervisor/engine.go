@@ -47,7 +47,8 @@ type supervisor struct {
 	dogOn       bool
 	died        chan int  // exit codes from "die" events, newest only
 	lastKill    time.Time // the last "kill" event about the container
-	exitWait    bool      // an exit waits out the restart window
+	exitPhase   int       // exitNone, exitAwaitDie, exitRestartWindow
+	exitGen     int       // numbers the timers of exitOrRestart
 	stopChecked bool
 	unit        string // the systemd unit we run in; "" outside one
 	withheld    string // why watchdog pings are withheld; "" while they flow
@@ -58,8 +59,9 @@ type supervisor struct {
 type inputEvent struct {
 	watchers.Event
 	container string
-	// settled: the restart window after an exit has passed (see exitOrRestart).
+	// settled: a timer of exitOrRestart fired; gen says which.
 	settled bool
+	gen     int
 }
 
 // restartWindow is how long an exit that follows a `docker kill/stop`
@@ -202,8 +204,8 @@ func (s *supervisor) handle(in inputEvent) states.Event {
 			s.lastKill = time.Now()
 		}
 	case watchers.Started:
-		if in.container == f.ContainerID && s.exitWait {
-			s.exitWait = false
+		if in.container == f.ContainerID && s.exitPhase == exitRestartWindow {
+			s.exitPhase = exitNone
 			s.log.Info("docker restarted the container: supervising its new process")
 			s.metrics.Restart()
 			s.pidOn = false
@@ -239,37 +241,70 @@ func (s *supervisor) drainDied() {
 	}
 }
 
-// exitOrRestart decides what an exit means. In watch, an exit right after
-// someone asked Docker to signal the container may be `docker restart`:
-// it then waits restartWindow for Docker's "start" before it counts.
+// exitOrRestart decides what an exit means, in watch. Docker's "die" event
+// decides: it comes after any "kill" event in the same stream, so an exit
+// right after someone asked Docker to signal the container may be `docker
+// restart`, and then waits restartWindow for Docker's "start". A pidfd
+// exit (seen first, often by tens of milliseconds) waits for the "die"
+// event, which also carries the exit code, for at most dieGrace: without
+// the event stream (dockerd gone) the pidfd alone ends the watch.
 func (s *supervisor) exitOrRestart(in inputEvent) states.Event {
-	if in.settled {
-		if !s.exitWait {
-			return "" // restarted meanwhile
+	if s.machine.State() != states.Watch {
+		return states.EvExited // no restart before the watch: the container ended
+	}
+	switch {
+	case in.settled:
+		if in.gen != s.exitGen || s.exitPhase == exitNone {
+			return "" // a timer of an exit that was decided already
 		}
-		s.exitWait = false
+		s.exitPhase = exitNone
 		return states.EvExited
+	case in.HasExitCode: // Docker's die event
+		if s.exitPhase == exitRestartWindow {
+			return ""
+		}
+		if time.Since(s.lastKill) > time.Minute {
+			s.exitPhase = exitNone
+			return states.EvExited
+		}
+		s.exitPhase = exitRestartWindow
+		s.settleAfter(in.container, restartWindow)
+		return ""
+	default: // the pidfd
+		if s.exitPhase != exitNone {
+			return ""
+		}
+		s.exitPhase = exitAwaitDie
+		s.settleAfter(in.container, dieGrace)
+		return ""
 	}
-	if s.exitWait {
-		return "" // the same exit, seen by another watcher
-	}
-	if s.machine.State() != states.Watch || time.Since(s.lastKill) > time.Minute {
-		return states.EvExited
-	}
-	s.exitWait = true
-	id := in.container
+}
+
+// Phases of an exit in watch (see exitOrRestart).
+const (
+	exitNone          = iota
+	exitAwaitDie      // the pidfd saw it; Docker's die event is due
+	exitRestartWindow // Docker was asked to signal it: a restart may follow
+)
+
+// dieGrace bounds the wait for Docker's die event after the pidfd.
+const dieGrace = 2 * time.Second
+
+// settleAfter makes the current exit count after d, unless decided before.
+func (s *supervisor) settleAfter(id string, d time.Duration) {
+	s.exitGen++
+	settled := inputEvent{Event: watchers.Event{Kind: watchers.Exit, Source: "timer"}, container: id,
+		settled: true, gen: s.exitGen}
 	s.startWatcher(id, func(ctx context.Context, _ watchers.Emit) {
-		settled := inputEvent{Event: watchers.Event{Kind: watchers.Exit, Source: "restart window"}, container: id, settled: true}
 		select {
 		case <-ctx.Done():
-		case <-time.After(restartWindow):
+		case <-time.After(d):
 			select {
 			case s.inputs <- settled:
 			case <-ctx.Done():
 			}
 		}
 	})
-	return ""
 }
 
 // observe is told of every transition; it starts the watchers that the

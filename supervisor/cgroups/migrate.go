@@ -235,8 +235,10 @@ func (m *Migrator) moveHierarchy(ctx context.Context, log *zap.Logger, name, src
 		pids, err := containerPids(proc, srcDir, byID, initPid)
 		pids = slices.DeleteFunc(pids, func(p int) bool { return gone[p] })
 		if err != nil {
-			if round > 0 && errors.Is(err, os.ErrNotExist) {
-				return wrote, nil // source cgroup removed once empty (e.g. a docker scope)
+			// A source cgroup removed once empty (systemd drops an emptied
+			// docker-<id>.scope) reads as ENOENT, or as ENODEV while it dies.
+			if round > 0 && (errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENODEV)) {
+				return wrote, nil
 			}
 			return wrote, fmt.Errorf("cgroups: hierarchy %s: listing container processes in %s: %w", name, srcDir, err)
 		}
