@@ -696,7 +696,46 @@ func (bn *bench) figIdleCPU() []*row {
 	}
 	r.a = append(r.a, float64(a1-a0))
 	r.b = append(r.b, float64(b1-b0))
+	if a1 > a0 {
+		r.notes = append(r.notes, bn.idleStrace(pa, min(bn.cfg.idle, 20*time.Second)))
+	}
 	return []*row{r}
+}
+
+// idleStrace says what wakes an idle process up: strace over window, the
+// system calls counted by name, and the first few.
+func (bn *bench) idleStrace(pid int, window time.Duration) string {
+	if _, _, err := bn.b.Exec("sh", "-c", "command -v strace"); err != nil {
+		return "(no strace in the box to see what woke it up)"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), window+30*time.Second)
+	defer cancel()
+	_, _, _ = bn.b.ExecContext(ctx, "timeout", "-s", "INT", strconv.Itoa(int(window.Seconds())), "strace", "-f", "-ttt", "-o", "/tmp/bench-idle-strace", "-p", strconv.Itoa(pid))
+	out, _, _ := bn.b.Exec("cat", "/tmp/bench-idle-strace")
+	counts := map[string]int{}
+	var first []string
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) < 3 || strings.HasPrefix(f[2], "<...") || strings.HasPrefix(f[2], "---") || strings.HasPrefix(f[2], "+++") {
+			continue
+		}
+		name, _, _ := strings.Cut(f[2], "(")
+		counts[name]++
+		if len(first) < 6 {
+			c := strings.Join(f[1:], " ")
+			if len(c) > 90 {
+				c = c[:90] + "…"
+			}
+			first = append(first, "`"+c+"`")
+		}
+	}
+	var names []string
+	for n, c := range counts {
+		names = append(names, fmt.Sprintf("%s×%d", n, c))
+	}
+	sort.Strings(names)
+	return fmt.Sprintf("A was not idle: a second window of %s under strace saw %d system calls (%s); first: %s.",
+		window, len(strings.Split(strings.TrimSpace(out), "\n")), strings.Join(names, ", "), strings.Join(first, " "))
 }
 
 func (bn *bench) figScale() []*row {
