@@ -28,6 +28,7 @@ type supervisor struct {
 	docker   *dockerapi.Adapter
 	notifier *sdnotify.Notifier
 	proxy    *sdnotify.Proxy // --notify
+	notify   *notifyPort     // the states' notifier
 	pull     *pullKeeper
 	pullStop context.CancelFunc
 	logs     *logCopier
@@ -273,6 +274,11 @@ func (s *supervisor) exitOrRestart(in inputEvent) states.Event {
 	default: // the pidfd
 		if s.exitPhase != exitNone {
 			return ""
+		}
+		// Most likely the end: take the main-process role back already
+		// (a restart announces the new process again anyway).
+		if s.notify != nil && s.machine.Facts().Announced {
+			s.notify.StartReclaim()
 		}
 		s.exitPhase = exitAwaitDie
 		s.settleAfter(in.container, dieGrace)

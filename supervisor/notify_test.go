@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"github.com/systemd-docker/systemd-docker/supervisor/sdnotify"
 	"os"
 	"os/exec"
 	"testing"
@@ -25,5 +26,30 @@ func TestOtherPidNamespace(t *testing.T) {
 	b, _ := os.Readlink("/proc/self/ns/pid")
 	if a != "" && b != "" && a != b && !otherPidNamespace(1, self) {
 		t.Error("pid 1 in another namespace was not seen as other")
+	}
+}
+
+func TestEarlyReclaim(t *testing.T) {
+	n := &notifyPort{Notifier: &sdnotify.Notifier{}} // no socket: every send is a no-op
+	n.StartReclaim()
+	first := n.reclaimed
+	n.StartReclaim() // once
+	if first == nil || n.reclaimed != first {
+		t.Fatal("StartReclaim did not start exactly one reclaim")
+	}
+	if err := n.Reclaim(); err != nil {
+		t.Fatalf("Reclaim after StartReclaim: %v", err)
+	}
+	select {
+	case <-first:
+	default:
+		t.Fatal("Reclaim returned before the early reclaim finished")
+	}
+	// A restarted container is announced again: the old reclaim is void.
+	if err := n.Ready(77, true, "running"); err != nil {
+		t.Fatal(err)
+	}
+	if n.reclaimed != nil {
+		t.Error("a new MAINPID did not void the earlier reclaim")
 	}
 }

@@ -174,7 +174,8 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 	if unit != "" {
 		spec.Create.Labels = map[string]string{states.LabelUnit: unit}
 	}
-	port := notifyPort{Notifier: s.notifier}
+	port := &notifyPort{Notifier: s.notifier}
+	s.notify = port
 	if cfg.Notify {
 		proxy, err := sdnotify.NewProxy(runDir(), s.notifier)
 		if err != nil {
