@@ -293,6 +293,9 @@ const (
 	exitRestartWindow // Docker was asked to signal it: a restart may follow
 )
 
+// stopCheckDelay puts the TimeoutStopSec= check after the busy start.
+const stopCheckDelay = 5 * time.Second
+
 // dieGrace bounds the wait for Docker's die event after the pidfd.
 const dieGrace = 2 * time.Second
 
@@ -364,6 +367,13 @@ func (s *supervisor) observe(t states.Transition, f *states.Facts) {
 			s.stopChecked = true
 			timeout := s.machine.Spec().StopTimeout
 			s.startWatcher("", func(ctx context.Context, _ watchers.Emit) {
+				// Not on the start path: systemctl is a process of its own,
+				// and PID 1 is busiest while units start.
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(stopCheckDelay):
+				}
 				s.checkStopTimeout(ctx, s.unit, timeout)
 			})
 		}

@@ -1,10 +1,11 @@
 package supervisor
 
 import (
-	"github.com/systemd-docker/systemd-docker/supervisor/sdnotify"
 	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/systemd-docker/systemd-docker/supervisor/sdnotify"
 )
 
 func TestOtherPidNamespace(t *testing.T) {
