@@ -66,7 +66,7 @@ func Run(ctx context.Context, cfg Config, o Options) Result {
 // is created before every check has passed.
 func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 	if o.DaemonTimeout == 0 {
-		o.DaemonTimeout = 10 * time.Second
+		o.DaemonTimeout = 60 * time.Second // a busy daemon (many units starting at once) answers late; a stopped one refuses at once
 	}
 	if o.DrainTimeout == 0 {
 		o.DrainTimeout = 10 * time.Second

@@ -22,8 +22,10 @@ import (
 	"github.com/systemd-docker/systemd-docker/states"
 )
 
-// CallTimeout bounds every daemon call that is not a stream.
-const CallTimeout = 30 * time.Second
+// CallTimeout bounds every daemon call that is not a stream: long enough
+// for a daemon busy starting many containers at once, short enough that a
+// wedged one ends in an error.
+const CallTimeout = 60 * time.Second
 
 // Adapter implements states.Docker and what the supervisor and watchers need.
 type Adapter struct {
