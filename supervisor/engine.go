@@ -293,9 +293,6 @@ const (
 	exitRestartWindow // Docker was asked to signal it: a restart may follow
 )
 
-// stopCheckDelay puts the TimeoutStopSec= check after the busy start.
-const stopCheckDelay = 5 * time.Second
-
 // dieGrace bounds the wait for Docker's die event after the pidfd.
 const dieGrace = 2 * time.Second
 
@@ -326,6 +323,15 @@ func (s *supervisor) observe(t states.Transition, f *states.Facts) {
 	}
 	switch t.To {
 	case states.Create:
+		if !s.stopChecked {
+			s.stopChecked = true
+			timeout := s.machine.Spec().StopTimeout
+			// Concurrent with create, which mostly waits for the daemon:
+			// done before the container idles, so it never wakes us then.
+			s.startWatcher("", func(ctx context.Context, _ watchers.Emit) {
+				s.checkStopTimeout(ctx, s.unit, timeout)
+			})
+		}
 		if s.notifier.Enabled() {
 			ctx, cancel := context.WithCancel(s.watchCtx)
 			s.pullStop = cancel
@@ -363,20 +369,6 @@ func (s *supervisor) observe(t states.Transition, f *states.Facts) {
 		// while the container idles.
 		debug.FreeOSMemory()
 		s.metrics.ContainerStarted(f.StartedAt)
-		if !s.stopChecked {
-			s.stopChecked = true
-			timeout := s.machine.Spec().StopTimeout
-			s.startWatcher("", func(ctx context.Context, _ watchers.Emit) {
-				// Not on the start path: systemctl is a process of its own,
-				// and PID 1 is busiest while units start.
-				select {
-				case <-ctx.Done():
-					return
-				case <-time.After(stopCheckDelay):
-				}
-				s.checkStopTimeout(ctx, s.unit, timeout)
-			})
-		}
 	}
 	if msg := statusText(t.To, s.machine.Spec(), f); msg != "" {
 		if err := s.notifier.Status(msg); err != nil {

@@ -18,8 +18,8 @@ type notifyPort struct {
 	*sdnotify.Notifier
 	proxy *sdnotify.Proxy
 
-	mu        sync.Mutex
-	reclaimed chan struct{} // closed when the early reclaim is done
+	mu         sync.Mutex
+	reclaimed  chan struct{} // closed when the early reclaim is done
 	reclaimErr error
 }
 
