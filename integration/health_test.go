@@ -54,28 +54,11 @@ TimeoutStopSec=40
 `, unitExtra.String(), extra.String(), box.ShareMount, s.flags, s.docker, image, s.cmd)
 }
 
-// hfInstall is installUnit for an hfUnit: unique unit name (also the
-// container's name), cleanup of unit and container, status and journal
-// logged on failure.
+// hfInstall is installUnit for an hfUnit; see installUnitText.
 func hfInstall(t *testing.T, b *box.Box, spec hfUnit) string {
 	t.Helper()
 	needBinary(t)
-	unit := uniqueName(t) + ".service"
-	text := spec.text()
-	if err := b.WriteUnit(unit, text); err != nil {
-		t.Fatalf("write unit: %v", err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			status, _ := b.Systemctl("status", "-l", unit)
-			t.Logf("unit file:\n%s\nsystemctl status:\n%s\njournal:\n%s", text, status, b.Journal(unit))
-		}
-		if err := b.RemoveUnit(unit); err != nil {
-			t.Logf("cleanup %s: %v", unit, err)
-		}
-		_, _, _ = b.Docker("rm", "-f", "-v", unit)
-	})
-	return unit
+	return installUnitText(t, b, spec.text())
 }
 
 // hfStart runs `systemctl start` (bounded) and returns how long it took and its error.

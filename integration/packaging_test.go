@@ -39,24 +39,10 @@ func generateUnit(t *testing.T, args ...string) string {
 	return text
 }
 
-// installGenerated writes text as a unique unit in b and cleans it up.
+// installGenerated writes a generated unit file into b; see installUnitText.
 func installGenerated(t *testing.T, b *box.Box, text string) string {
 	t.Helper()
-	unit := uniqueName(t) + ".service"
-	if err := b.WriteUnit(unit, text); err != nil {
-		t.Fatalf("write unit: %v", err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			status, _ := b.Systemctl("status", "-l", unit)
-			t.Logf("unit file:\n%s\nsystemctl status:\n%s\njournal:\n%s", text, status, b.Journal(unit))
-		}
-		if err := b.RemoveUnit(unit); err != nil {
-			t.Logf("cleanup %s: %v", unit, err)
-		}
-		_, _, _ = b.Docker("rm", "-f", "-v", unit)
-	})
-	return unit
+	return installUnitText(t, b, text)
 }
 
 func TestPackagingGeneratedUnit(t *testing.T) {

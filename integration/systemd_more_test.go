@@ -52,28 +52,11 @@ func (s moreSpec) text() string {
 	return sb.String()
 }
 
-// installMoreUnit writes spec under a unique unit name and arranges full
-// cleanup (stop, reset-failed, unit file, container); on failure it logs the
-// unit's status and journal.
+// installMoreUnit writes spec under a unique unit name; see installUnitText.
 func installMoreUnit(t *testing.T, b *box.Box, spec moreSpec) string {
 	t.Helper()
 	needBinary(t)
-	unit := uniqueName(t) + ".service"
-	text := spec.text()
-	if err := b.WriteUnit(unit, text); err != nil {
-		t.Fatalf("write unit: %v", err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			status, _ := b.Systemctl("status", "-l", unit)
-			t.Logf("unit file %s:\n%s\nsystemctl status:\n%s\njournal:\n%s", unit, text, status, b.Journal(unit))
-		}
-		if err := b.RemoveUnit(unit); err != nil {
-			t.Logf("cleanup %s: %v", unit, err)
-		}
-		_, _, _ = b.Docker("rm", "-f", "-v", unit)
-	})
-	return unit
+	return installUnitText(t, b, spec.text())
 }
 
 // shareFile writes a file into the box's /share (a bound host directory) and

@@ -43,21 +43,27 @@ ExecStart=%s/systemd-docker %s run %s --name %%n --network none %s sh -c "%s"
 `, box.ShareMount, s.flags, s.docker, image, s.script)
 }
 
-// installUnit writes a unit for spec into the box under a unique name and
-// arranges its cleanup (stop, reset-failed, container removal, file removal);
-// on failure the unit's status and journal are logged. The container's name
-// is the unit's name (%n).
+// installUnit writes a unit for spec into the box; see installUnitText.
 func installUnit(t *testing.T, b *box.Box, spec unitSpec) string {
 	t.Helper()
 	needBinary(t)
+	return installUnitText(t, b, spec.text())
+}
+
+// installUnitText writes text as a unit under a unique name and arranges
+// its cleanup (stop, reset-failed, container removal, file removal); on
+// failure the unit file, its status and journal are logged. The container's
+// name is the unit's name (%n).
+func installUnitText(t *testing.T, b *box.Box, text string) string {
+	t.Helper()
 	unit := uniqueName(t) + ".service"
-	if err := b.WriteUnit(unit, spec.text()); err != nil {
+	if err := b.WriteUnit(unit, text); err != nil {
 		t.Fatalf("write unit: %v", err)
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
 			status, _ := b.Systemctl("status", "-l", unit)
-			t.Logf("unit file:\n%s\nsystemctl status:\n%s\njournal:\n%s", spec.text(), status, b.Journal(unit))
+			t.Logf("unit file %s:\n%s\nsystemctl status:\n%s\njournal:\n%s", unit, text, status, b.Journal(unit))
 		}
 		if err := b.RemoveUnit(unit); err != nil {
 			t.Logf("cleanup %s: %v", unit, err)

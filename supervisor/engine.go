@@ -67,8 +67,9 @@ type inputEvent struct {
 
 // restartWindow is how long an exit that follows a `docker kill/stop`
 // (a "kill" event) waits for Docker to start the container again, as
-// `docker restart` does, before it counts as the container's end.
-const restartWindow = 3 * time.Second
+// `docker restart` does, before it counts as the container's end. A busy
+// daemon takes seconds to start a container.
+const restartWindow = 10 * time.Second
 
 type actionResult struct {
 	ev  states.Event
@@ -293,8 +294,9 @@ const (
 	exitRestartWindow // Docker was asked to signal it: a restart may follow
 )
 
-// dieGrace bounds the wait for Docker's die event after the pidfd.
-const dieGrace = 2 * time.Second
+// dieGrace bounds the wait for Docker's die event after the pidfd: the
+// event stream of a busy daemon lags by seconds; a dead one never sends it.
+const dieGrace = 10 * time.Second
 
 // settleAfter makes the current exit count after d, unless decided before.
 func (s *supervisor) settleAfter(id string, d time.Duration) {
