@@ -47,7 +47,8 @@ type supervisor struct {
 	pidOn       bool
 	dogOn       bool
 	died        chan int  // exit codes from "die" events, newest only
-	lastKill    time.Time // the last "kill" event about the container
+	lastKill    time.Time // the last "kill" event about the container, not ours
+	ownKills    int       // signals we forwarded whose "kill" event is still due
 	exitPhase   int       // exitNone, exitAwaitDie, exitRestartWindow
 	exitGen     int       // numbers the timers of exitOrRestart
 	stopChecked bool
@@ -186,6 +187,7 @@ func (s *supervisor) handle(in inputEvent) states.Event {
 	case watchers.Forward:
 		if f.ContainerID != "" && f.Started {
 			id, sig := f.ContainerID, in.Signal
+			s.ownKills++ // its "kill" event is ours, not an operator's
 			go func() {
 				if err := s.docker.Kill(s.watchCtx, id, fmt.Sprint(int(sig))); err != nil {
 					s.log.Warn("forward signal to the container", zap.String("signal", sig.String()), zap.Error(err))
@@ -202,7 +204,11 @@ func (s *supervisor) handle(in inputEvent) states.Event {
 		}
 		return s.exitOrRestart(in)
 	case watchers.Killed:
-		if in.container == f.ContainerID {
+		switch {
+		case in.container != f.ContainerID:
+		case s.ownKills > 0:
+			s.ownKills--
+		default:
 			s.lastKill = time.Now()
 		}
 	case watchers.Started:

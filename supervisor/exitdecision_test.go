@@ -110,6 +110,16 @@ func TestExitDecision(t *testing.T) {
 			}
 		})
 	})
+	// The bug this guards: a signal we forwarded (systemctl kill, or a
+	// KillSignal= such as SIGQUIT) made its exit wait for a restart.
+	t.Run("our own forwarded signal is not an operator's kill", func(t *testing.T) {
+		s := watchingSupervisor(t, context.Background())
+		s.ownKills = 1 // as handle(Forward) counts it
+		s.handle(dockerEvent(watchers.Killed))
+		if ev := s.handle(dieEvent(0)); ev != states.EvExited {
+			t.Fatalf("die after our own kill: %q, want exited at once", ev)
+		}
+	})
 	t.Run("no event stream: the pidfd alone ends it after the grace", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
