@@ -233,7 +233,17 @@ func (m *Migrator) moveHierarchy(ctx context.Context, log *zap.Logger, name, src
 	gone := map[int]bool{}
 	for round := 0; ; round++ {
 		pids, err := containerPids(proc, srcDir, byID, initPid)
-		pids = slices.DeleteFunc(pids, func(p int) bool { return gone[p] })
+		pids = slices.DeleteFunc(pids, func(p int) bool {
+			if gone[p] {
+				return true
+			}
+			// A zombie stays listed, and writing it may succeed without
+			// moving it (cgroup v1): it has ended, there is nothing to move.
+			if exited(proc, p) {
+				gone[p] = true
+			}
+			return gone[p]
+		})
 		if err != nil {
 			// A source cgroup removed once empty (systemd drops an emptied
 			// docker-<id>.scope) reads as ENOENT, or as ENODEV while it dies.
@@ -361,6 +371,23 @@ func readPpid(file string) (int, error) {
 		return 0, err
 	}
 	return parseStatPpid(string(b))
+}
+
+// exited reports whether pid has ended: no /proc entry, or a zombie (state
+// Z or X in /proc/<pid>/stat). A stat without a state field is not taken
+// as an exit.
+func exited(proc string, pid int) bool {
+	b, err := os.ReadFile(filepath.Join(proc, strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return errors.Is(err, os.ErrNotExist)
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return false
+	}
+	f := strings.Fields(s[i+1:])
+	return len(f) > 0 && (f[0] == "Z" || f[0] == "X")
 }
 
 func parseStatPpid(s string) (int, error) {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -452,6 +453,28 @@ func TestMigrate(t *testing.T) {
 				wantNoErr(t, err)
 				if !reflect.DeepEqual(res.Moved, []int{1000}) {
 					t.Errorf("Moved = %v", res.Moved)
+				}
+			},
+		},
+		{
+			// cgroup v1 accepts a zombie's pid without moving it: the write
+			// succeeds and the pid stays listed. It has ended: nothing to
+			// move, no error (seen on a container forking `sleep` in a loop).
+			name: "zombie accepted but not moved (v1)", layout: "hybrid",
+			setup: func(h *fakeHost) {
+				h.process(1000, 900, "sh")
+				h.file("1001/stat", "1001 (sleep) Z 1000 1000 1000 0 -1 4194560 1 0 0 0\n")
+				h.populate([]int{1000, 1001})
+				h.after = func(dir string, pid int) {
+					if pid == 1001 { // stays where it was
+						h.setProcs(h.dir("devices", "/docker/"+testID), 1001)
+					}
+				}
+			},
+			check: func(t *testing.T, h *fakeHost, res Result, err error) {
+				wantNoErr(t, err)
+				if slices.Contains(res.Moved, 1001) {
+					t.Errorf("Moved = %v: a zombie was counted as moved", res.Moved)
 				}
 			},
 		},
