@@ -148,6 +148,6 @@ func (m *Machine) Fire(ev Event) error {
 	return nil
 }
 
-// ErrInterrupted is what an action returns when its context was cancelled
-// and it has nothing better to say.
+// ErrInterrupted is the cause the supervisor gives an action's context
+// when it cuts the action short (a stop request, the container's exit).
 var ErrInterrupted = errors.New("interrupted")

@@ -144,13 +144,11 @@ func (s *supervisor) step(ctx context.Context) (actionResult, states.Event) {
 		case in := <-s.inputs:
 			if ev := s.handle(in); ev != "" && interrupt == "" && m.Interruptible(ev) {
 				interrupt = ev
-				cancel(fmt.Errorf("%s: %w", ev, errInterrupted))
+				cancel(fmt.Errorf("%s: %w", ev, states.ErrInterrupted))
 			}
 		}
 	}
 }
-
-var errInterrupted = errors.New("interrupted")
 
 // killedGrace is how long a helper killed by a signal waits for the stop
 // request that usually comes with it.
