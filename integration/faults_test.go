@@ -132,14 +132,15 @@ func hfStopDockerd(b *box.Box) error {
 	return b.StopDockerd(ctx)
 }
 
-func hfStartDockerd(b *box.Box) error {
+func hfStartDockerd(b *box.Box, extra ...string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	return b.StartDockerd(ctx)
+	return b.StartDockerd(ctx, extra...)
 }
 
-// hfEnsureDockerd brings the box's dockerd back when it does not answer.
-func hfEnsureDockerd(t *testing.T, b *box.Box) {
+// hfEnsureDockerd brings the box's dockerd back (with extra flags) when it
+// does not answer.
+func hfEnsureDockerd(t *testing.T, b *box.Box, extra ...string) {
 	if hfDockerdAnswers(b) {
 		return
 	}
@@ -149,7 +150,7 @@ func hfEnsureDockerd(t *testing.T, b *box.Box) {
 			t.Errorf("restore dockerd: %v", err)
 		}
 	}
-	if err := hfStartDockerd(b); err != nil {
+	if err := hfStartDockerd(b, extra...); err != nil {
 		t.Errorf("restore dockerd: %v", err)
 	}
 }

@@ -2,49 +2,103 @@ package supervisor
 
 import (
 	"context"
+	"errors"
 	"io"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
 
 	"github.com/systemd-docker/systemd-docker/metrics"
+	"github.com/systemd-docker/systemd-docker/states"
 	"github.com/systemd-docker/systemd-docker/supervisor/dockerapi"
 )
 
+// logSource is what the copier needs of Docker (a *dockerapi.Adapter).
+type logSource interface {
+	Attach(ctx context.Context, id string) (*dockerapi.Stream, error)
+	Follow(ctx context.Context, id string, since time.Time) (*dockerapi.Stream, error)
+	Replay(ctx context.Context, id string, since, until time.Time, follow bool) (*dockerapi.Stream, error)
+	Inspect(ctx context.Context, id string) (states.Container, error)
+}
+
 // logCopier copies the container's output to ours (the journal, under
 // systemd). It implements states.Logs.
+//
+// The stream may break while the container runs: dockerd restarted with
+// --live-restore keeps its containers but drops every connection. The
+// copier then reconnects with backoff and replays Docker's log from where
+// the stream broke (see lineTail), so that no line is lost or written
+// twice, and follows it from then on.
 type logCopier struct {
-	docker         *dockerapi.Adapter
+	docker         logSource
 	stdout, stderr io.Writer
 	log            *zap.Logger
+	// pid is the container's main process once known (0 before).
+	pid func() int
+	// ended reports whether process pid has exited; the default looks
+	// through a pidfd, waiting up to endWait for the exit.
+	ended func(pid int) bool
+	// retry is the first pause between reconnection attempts; it doubles
+	// up to maxRetry.
+	retry time.Duration
+
+	mu  sync.Mutex
+	cur *logSession
+}
+
+const (
+	endWait  = 200 * time.Millisecond
+	maxRetry = 4 * time.Second
+)
+
+// logSession is the copying of one run of the container: from Attach
+// until the output ends, across reconnections.
+type logSession struct {
+	c    *logCopier
+	id   string
+	tty  bool
+	from time.Time // no line before it is of this run
+	tail *lineTail
+
+	// Once the stream broke, the copier reads Docker's log with times:
+	// last is the time of the last line written.
+	stamped bool
+	last    time.Time
+
+	ctx    context.Context // ends reconnecting and replay streams
+	cancel context.CancelFunc
+	done   chan struct{}
 
 	mu     sync.Mutex
 	stream *dockerapi.Stream
-	done   chan struct{}
 }
 
 func (l *logCopier) Attach(ctx context.Context, id string, tty bool, since time.Time) error {
-	var s *dockerapi.Stream
+	var st *dockerapi.Stream
 	var err error
+	from := since
 	if since.IsZero() {
-		s, err = l.docker.Attach(ctx, id)
+		from = time.Now() // attached before the start: every line is later
+		st, err = l.docker.Attach(ctx, id)
 	} else {
-		s, err = l.docker.Follow(ctx, id, since)
+		st, err = l.docker.Follow(ctx, id, since)
 	}
 	if err != nil {
 		return err
 	}
-	done := make(chan struct{})
+	sctx, cancel := context.WithCancel(context.Background())
+	s := &logSession{c: l, id: id, tty: tty, from: from, tail: newLineTail(),
+		ctx: sctx, cancel: cancel, done: make(chan struct{}), stream: st}
 	l.mu.Lock()
-	l.stream, l.done = s, done
+	prev := l.cur
+	l.cur = s
 	l.mu.Unlock()
-	go func() {
-		defer close(done)
-		if err := s.Copy(l.stdout, l.stderr, tty); err != nil {
-			l.log.Debug("container output stream ended", zap.Error(err))
-		}
-	}()
+	if prev != nil {
+		prev.cancel() // a new run: the old one's stream ends by itself
+	}
+	go s.run(st)
 	return nil
 }
 
@@ -53,17 +107,214 @@ func (l *logCopier) Attach(ctx context.Context, id string, tty bool, since time.
 // It reports whether everything was copied.
 func (l *logCopier) Drain(timeout time.Duration) bool {
 	l.mu.Lock()
-	s, done := l.stream, l.done
+	s := l.cur
 	l.mu.Unlock()
 	if s == nil {
 		return true
 	}
-	defer s.Close()
+	defer s.close()
 	select {
-	case <-done:
+	case <-s.done:
 		return true
 	case <-time.After(timeout):
 		return false
+	}
+}
+
+func (s *logSession) close() {
+	s.cancel()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stream != nil {
+		s.stream.Close()
+	}
+}
+
+func (s *logSession) setStream(st *dockerapi.Stream) {
+	s.mu.Lock()
+	s.stream = st
+	s.mu.Unlock()
+	if s.ctx.Err() != nil {
+		st.Close() // closed meanwhile
+	}
+}
+
+// run copies stream after stream until the output has ended.
+func (s *logSession) run(st *dockerapi.Stream) {
+	defer close(s.done)
+	for st != nil {
+		final := false
+		var err error
+		if s.stamped {
+			err = st.Entries(s.tty, s.writeEntry)
+		} else {
+			err = st.Copy(tailWriter{s.c.stdout, stdoutIdx, s.tail}, tailWriter{s.c.stderr, stderrIdx, s.tail}, s.tty)
+		}
+		st.Close()
+		if s.ctx.Err() != nil || !s.broken() {
+			s.c.log.Debug("container output stream ended", zap.Error(err))
+			return
+		}
+		s.c.log.Warn("lost the stream of the container's output while it runs (dockerd restarting?); reconnecting",
+			zap.String("container", short(s.id)), zap.NamedError("cause", err))
+		st, final = s.reconnect(time.Now())
+		if final && st != nil {
+			// The container stopped meanwhile: copy the rest of its log.
+			if err := st.Entries(s.tty, s.writeEntry); err != nil {
+				s.c.log.Warn("the container's last output", zap.Error(err))
+			}
+			st.Close()
+			return
+		}
+	}
+}
+
+// broken tells a stream that broke from one that ended with the container.
+func (s *logSession) broken() bool {
+	if pid := s.c.pid(); pid > 0 {
+		return !s.c.ended(pid)
+	}
+	// Not started yet, or it ended at once: ask Docker.
+	ctx, cancel := context.WithTimeout(s.ctx, dockerapi.CallTimeout)
+	defer cancel()
+	c, err := s.c.docker.Inspect(ctx, s.id)
+	return err == nil && c.Running
+}
+
+// reconnect waits for Docker and replays its log from the break: then it
+// returns the stream to follow, or with final the rest of the log of a
+// container that stopped meanwhile. nil: nothing more to copy.
+func (s *logSession) reconnect(broke time.Time) (st *dockerapi.Stream, final bool) {
+	pause := s.c.retry
+	for attempt := 1; ; attempt++ {
+		c, err := s.c.docker.Inspect(s.ctx, s.id)
+		switch {
+		case s.ctx.Err() != nil:
+			return nil, false
+		case errors.Is(err, states.ErrNotFound):
+			s.c.log.Warn("the container is gone; its output ends here", zap.String("container", short(s.id)))
+			return nil, false
+		case err == nil && c.StartedAt.After(broke):
+			return nil, false // a new run (docker restart): its own Attach follows it
+		case err == nil:
+			st, err = s.resume(!c.Running)
+			if err == nil {
+				return st, !c.Running
+			}
+			if dockerapi.Refused(err) {
+				s.c.log.Warn("cannot read the container's log (see docker logs); its output is no longer copied",
+					zap.String("container", short(s.id)), zap.Error(err))
+				return nil, false
+			}
+		}
+		s.c.log.Debug("reconnecting to the container's output", zap.Int("attempt", attempt), zap.Error(err))
+		select {
+		case <-s.ctx.Done():
+			return nil, false
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, maxRetry)
+	}
+}
+
+// resume writes what Docker logged around the break that we did not get,
+// the first time the stream breaks, and opens Docker's log from the last
+// line written on.
+func (s *logSession) resume(stopped bool) (*dockerapi.Stream, error) {
+	if !s.stamped {
+		last := s.from.Add(-time.Nanosecond)
+		var replayed, skipped int
+		if !s.tail.empty() {
+			since, until := s.tail.window(s.from)
+			last = since.Add(-time.Nanosecond)
+			st, err := s.c.docker.Replay(s.ctx, s.id, since, until, false)
+			if err != nil {
+				return nil, err
+			}
+			var entries []dockerapi.Entry
+			err = st.Entries(s.tty, func(e dockerapi.Entry) error {
+				e.Line = append([]byte(nil), e.Line...)
+				entries = append(entries, e)
+				return nil
+			})
+			st.Close()
+			if err != nil {
+				return nil, err // nothing written: the next attempt starts over
+			}
+			lines := joinEntries(entries)
+			skip := s.tail.skipWritten(lines)
+			for i, l := range lines {
+				if skip[i] == len(l.text) {
+					skipped++
+					continue
+				}
+				s.write(l.stream, l.text[skip[i]:])
+				replayed++
+			}
+			for _, e := range entries {
+				if e.Time.After(last) {
+					last = e.Time
+				}
+			}
+		}
+		s.stamped, s.last = true, last
+		s.c.log.Info("following the container's output again", zap.String("container", short(s.id)),
+			zap.Int("replayed_lines", replayed), zap.Int("already_written", skipped))
+	}
+	st, err := s.c.docker.Replay(s.ctx, s.id, s.last.Add(time.Nanosecond), time.Time{}, !stopped)
+	if err != nil {
+		return nil, err
+	}
+	s.setStream(st)
+	return st, nil
+}
+
+func (s *logSession) writeEntry(e dockerapi.Entry) error {
+	stream := stdoutIdx
+	if e.Stderr {
+		stream = stderrIdx
+	}
+	s.write(stream, e.Line)
+	s.last = e.Time
+	return nil
+}
+
+func (s *logSession) write(stream int, p []byte) {
+	w := s.c.stdout
+	if stream == stderrIdx {
+		w = s.c.stderr
+	}
+	_, _ = w.Write(p)
+}
+
+// tailWriter writes one stream and remembers its lines.
+type tailWriter struct {
+	w      io.Writer
+	stream int
+	tail   *lineTail
+}
+
+func (t tailWriter) Write(p []byte) (int, error) {
+	n, err := t.w.Write(p)
+	t.tail.add(t.stream, p[:n], time.Now())
+	return n, err
+}
+
+// processEnded reports whether pid has exited, waiting up to endWait: the
+// stream of its output may end a moment before the exit shows.
+func processEnded(pid int) bool {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return errors.Is(err, unix.ESRCH)
+	}
+	defer unix.Close(fd)
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(fds, int(endWait/time.Millisecond))
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		return err == nil && n > 0
 	}
 }
 

@@ -143,7 +143,8 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 		docker.MeasurePull = true
 	}
 	s.logs = &logCopier{docker: docker, stdout: countingWriter{o.Stdout, "stdout", s.metrics},
-		stderr: countingWriter{o.Stderr, "stderr", s.metrics}, log: o.Log}
+		stderr: countingWriter{o.Stderr, "stderr", s.metrics}, log: o.Log,
+		pid: func() int { return int(s.initPid.Load()) }, ended: processEnded, retry: 250 * time.Millisecond}
 	s.cgroups = &cgroupMover{m: &cgroups.Migrator{Log: o.Log}, selection: cfg.Cgroups, log: o.Log}
 
 	var env []string

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
@@ -76,6 +77,13 @@ func (a *Adapter) Host() string { return a.api.DaemonHost() }
 
 // Close releases the client.
 func (a *Adapter) Close() error { return a.api.Close() }
+
+// Refused reports whether err is the daemon's answer that it cannot do
+// what was asked (not implemented, invalid), as opposed to a failure that
+// may pass (daemon down, restarting, busy).
+func Refused(err error) bool {
+	return cerrdefs.IsNotImplemented(err) || cerrdefs.IsInvalidArgument(err)
+}
 
 func call(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, CallTimeout)
@@ -313,13 +321,38 @@ func (a *Adapter) Follow(ctx context.Context, id string, since time.Time) (*Stre
 	defer cancel()
 	rc, err := a.api.ContainerLogs(context.WithoutCancel(ctx), id, container.LogsOptions{
 		ShowStdout: true, ShowStderr: true, Follow: true,
-		Since: fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond()),
+		Since: apiTime(since),
 	})
 	if err != nil {
 		return nil, notFound(err)
 	}
 	return &Stream{r: rc, close: func() { rc.Close() }}, nil
 }
+
+// Replay streams the lines Docker logged for the container between since
+// and until (zero: no bound), each with the time Docker read it; with
+// follow it stays open for new lines until the container stops. Read it
+// with Entries. ctx ends the stream, as Close does.
+func (a *Adapter) Replay(ctx context.Context, id string, since, until time.Time, follow bool) (*Stream, error) {
+	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: follow, Timestamps: true}
+	if !since.IsZero() {
+		opts.Since = apiTime(since)
+	}
+	if !until.IsZero() {
+		opts.Until = apiTime(until)
+	}
+	rc, err := a.api.ContainerLogs(ctx, id, opts)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &Stream{r: rc, close: func() { rc.Close() }}, nil
+}
+
+// apiTime is t as the logs API's since and until take it.
+func apiTime(t time.Time) string { return fmt.Sprintf("%d.%09d", t.Unix(), t.Nanosecond()) }
+
+// NewStream makes a Stream of r (tests use it for a daemon's answer).
+func NewStream(r io.Reader, close func()) *Stream { return &Stream{r: r, close: close} }
 
 // Stream is a container's output: attached, or followed from its logs.
 type Stream struct {

@@ -348,16 +348,19 @@ func (b *Box) StopDockerd(ctx context.Context) error {
 	return nil
 }
 
-// StartDockerd starts the box's dockerd again, as Boot did, and waits
-// until it answers.
-func (b *Box) StartDockerd(ctx context.Context) error {
+// StartDockerd starts the box's dockerd again, as Boot did but with extra
+// daemon flags (such as --live-restore), and waits until it answers.
+// containerd runs as a service of its own, so with --live-restore
+// containers outlive a stop of dockerd.
+func (b *Box) StartDockerd(ctx context.Context, extra ...string) error {
 	_, _ = b.Systemctl("reset-failed", DockerUnit)
-	return b.startDockerd(ctx)
+	return b.startDockerd(ctx, extra...)
 }
 
-func (b *Box) startDockerd(ctx context.Context) error {
-	_, stderr, err := b.ExecContext(ctx, "systemd-run", "--unit="+DockerUnit, "-p", "Delegate=yes",
-		"/usr/sbin/dockerd", "-H", DockerHost, "--iptables=false", "--bridge=none")
+func (b *Box) startDockerd(ctx context.Context, extra ...string) error {
+	args := append([]string{"systemd-run", "--unit=" + DockerUnit, "-p", "Delegate=yes",
+		"/usr/sbin/dockerd", "-H", DockerHost, "--iptables=false", "--bridge=none"}, extra...)
+	_, stderr, err := b.ExecContext(ctx, args...)
 	if err != nil {
 		return fmt.Errorf("systemd-run dockerd: %w: %s", err, stderr)
 	}
