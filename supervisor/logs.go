@@ -76,30 +76,61 @@ type logSession struct {
 }
 
 func (l *logCopier) Attach(ctx context.Context, id string, tty bool, since time.Time) error {
-	var st *dockerapi.Stream
-	var err error
-	from := since
-	if since.IsZero() {
-		from = time.Now() // attached before the start: every line is later
-		st, err = l.docker.Attach(ctx, id)
-	} else {
-		st, err = l.docker.Follow(ctx, id, since)
-	}
-	if err != nil {
-		return err
-	}
 	sctx, cancel := context.WithCancel(context.Background())
-	s := &logSession{c: l, id: id, tty: tty, from: from, tail: newLineTail(),
-		ctx: sctx, cancel: cancel, done: make(chan struct{}), stream: st}
+	s := &logSession{c: l, id: id, tty: tty, from: since, tail: newLineTail(),
+		ctx: sctx, cancel: cancel, done: make(chan struct{})}
 	l.mu.Lock()
 	prev := l.cur
 	l.cur = s
 	l.mu.Unlock()
 	if prev != nil {
-		prev.cancel() // a new run: the old one's stream ends by itself
+		s.continueFrom(prev)
 	}
+	var st *dockerapi.Stream
+	var err error
+	switch {
+	case since.IsZero():
+		s.from = time.Now() // attached before the start: every line is later
+		st, err = l.docker.Attach(ctx, id)
+	case s.stamped || !s.tail.empty():
+		// A new run of the container (docker restart): its log since
+		// the old run ended may begin with the old run's last lines.
+		stop := context.AfterFunc(ctx, cancel)
+		if !s.stamped {
+			_, _, err = s.catchUp()
+		}
+		if err == nil {
+			st, err = s.openLog(true)
+		}
+		stop()
+	default:
+		st, err = l.docker.Follow(ctx, id, since)
+	}
+	if err != nil {
+		cancel()
+		close(s.done) // nothing to drain
+		return err
+	}
+	s.setStream(st)
 	go s.run(st)
 	return nil
+}
+
+// continueFrom takes over what the previous session wrote, once its
+// stream has ended (at once, mostly: its run is over), and ends it.
+func (s *logSession) continueFrom(prev *logSession) {
+	select {
+	case <-prev.done:
+		// Read with times, the old run's last line is exactly known.
+		s.tail, s.stamped = prev.tail, prev.stamped
+		s.last = s.from.Add(-time.Nanosecond)
+		if prev.stamped && prev.last.After(s.last) {
+			s.last = prev.last
+		}
+	case <-time.After(time.Second):
+		s.c.log.Debug("the previous run's output has not ended; a line of it may show twice")
+	}
+	prev.cancel()
 }
 
 // Drain waits until the output stream has ended (the container exited and
@@ -197,7 +228,7 @@ func (s *logSession) reconnect(broke time.Time) (st *dockerapi.Stream, final boo
 		case err == nil && c.StartedAt.After(broke):
 			return nil, false // a new run (docker restart): its own Attach follows it
 		case err == nil:
-			st, err = s.resume(!c.Running)
+			st, err = s.resume(c.Running)
 			if err == nil {
 				return st, !c.Running
 			}
@@ -220,48 +251,65 @@ func (s *logSession) reconnect(broke time.Time) (st *dockerapi.Stream, final boo
 // resume writes what Docker logged around the break that we did not get,
 // the first time the stream breaks, and opens Docker's log from the last
 // line written on.
-func (s *logSession) resume(stopped bool) (*dockerapi.Stream, error) {
+func (s *logSession) resume(running bool) (*dockerapi.Stream, error) {
 	if !s.stamped {
-		last := s.from.Add(-time.Nanosecond)
-		var replayed, skipped int
-		if !s.tail.empty() {
-			since, until := s.tail.window(s.from)
-			last = since.Add(-time.Nanosecond)
-			st, err := s.c.docker.Replay(s.ctx, s.id, since, until, false)
-			if err != nil {
-				return nil, err
+		written, skipped, err := s.catchUp()
+		if err != nil {
+			return nil, err
+		}
+		s.c.log.Info("following the container's output again", zap.String("container", short(s.id)),
+			zap.Int("replayed_lines", written), zap.Int("already_written", skipped))
+	}
+	return s.openLog(running)
+}
+
+// catchUp writes what Docker logged from shortly before the tail's newest
+// line on (from s.from) that the tail does not show as written already.
+// From then on the session reads Docker's log, with times. On error
+// nothing was written.
+func (s *logSession) catchUp() (written, skipped int, err error) {
+	last := s.from.Add(-time.Nanosecond)
+	if !s.tail.empty() {
+		since, until := s.tail.window(s.from)
+		last = since.Add(-time.Nanosecond)
+		st, err := s.c.docker.Replay(s.ctx, s.id, since, until, false)
+		if err != nil {
+			return 0, 0, err
+		}
+		var entries []dockerapi.Entry
+		err = st.Entries(s.tty, func(e dockerapi.Entry) error {
+			e.Line = append([]byte(nil), e.Line...)
+			entries = append(entries, e)
+			return nil
+		})
+		st.Close()
+		if err != nil {
+			return 0, 0, err
+		}
+		lines := joinEntries(entries)
+		skip := s.tail.skipWritten(lines)
+		for i, l := range lines {
+			if skip[i] == len(l.text) {
+				skipped++
+				continue
 			}
-			var entries []dockerapi.Entry
-			err = st.Entries(s.tty, func(e dockerapi.Entry) error {
-				e.Line = append([]byte(nil), e.Line...)
-				entries = append(entries, e)
-				return nil
-			})
-			st.Close()
-			if err != nil {
-				return nil, err // nothing written: the next attempt starts over
-			}
-			lines := joinEntries(entries)
-			skip := s.tail.skipWritten(lines)
-			for i, l := range lines {
-				if skip[i] == len(l.text) {
-					skipped++
-					continue
-				}
-				s.write(l.stream, l.text[skip[i]:])
-				replayed++
-			}
-			for _, e := range entries {
-				if e.Time.After(last) {
-					last = e.Time
-				}
+			s.write(l.stream, l.text[skip[i]:])
+			written++
+		}
+		for _, e := range entries {
+			if e.Time.After(last) {
+				last = e.Time
 			}
 		}
-		s.stamped, s.last = true, last
-		s.c.log.Info("following the container's output again", zap.String("container", short(s.id)),
-			zap.Int("replayed_lines", replayed), zap.Int("already_written", skipped))
 	}
-	st, err := s.c.docker.Replay(s.ctx, s.id, s.last.Add(time.Nanosecond), time.Time{}, !stopped)
+	s.stamped, s.last = true, last
+	return written, skipped, nil
+}
+
+// openLog opens Docker's log after the last line written; follow keeps it
+// open until the container stops.
+func (s *logSession) openLog(follow bool) (*dockerapi.Stream, error) {
+	st, err := s.c.docker.Replay(s.ctx, s.id, s.last.Add(time.Nanosecond), time.Time{}, follow)
 	if err != nil {
 		return nil, err
 	}

@@ -458,3 +458,73 @@ func TestProcessEnded(t *testing.T) {
 		t.Errorf("pid %d that exited counts as running", pid)
 	}
 }
+
+// docker restart: the new run's log, followed from the old run's end, may
+// begin with the old run's last line, which the old stream brought already.
+func TestLogsRestartSkipsTheOldRunsLastLine(t *testing.T) {
+	c := newCopierUnderTest(t, false)
+	sendLines(c, false, "out", 1, 3)
+	finished := time.Now()
+	sendLines(c, false, "term", 1, 1) // read by Docker after the run ended
+	c.ended.Store(true)
+	c.breakStream()
+	c.fake.logged(false, "run2\n")
+	c.fake.attachR, c.fake.attachW = io.Pipe()
+	if err := c.Attach(context.Background(), "c0ffee", false, finished); err != nil {
+		t.Fatal(err)
+	}
+	c.drain(t)
+	if got, want := c.stdout.String(), "out1\nout2\nout3\nterm1\nrun2\n"; got != want {
+		t.Errorf("stdout %q, want %q", got, want)
+	}
+	if calls := strings.Join(c.fake.Calls(), ","); calls != "attach,replay follow=false,replay follow=true" {
+		t.Errorf("calls %s", calls)
+	}
+}
+
+// A restart after a reconnection: the old run was read with times, so the
+// new one's log starts right after its last line, without lining up.
+func TestLogsRestartAfterAReconnection(t *testing.T) {
+	c := newCopierUnderTest(t, false)
+	sendLines(c, false, "out", 1, 2)
+	c.fake.onReplay = func(_, _ time.Time, follow bool) {
+		if follow {
+			c.ended.Store(true)
+		}
+	}
+	c.breakStream() // reconnects, reads the (empty) rest with times, ends
+	old := c.cur
+	<-old.done
+	finished := time.Now()
+	c.fake.logged(false, "run2\n")
+	var since time.Time
+	c.fake.onReplay = func(s, _ time.Time, _ bool) { since = s }
+	if err := c.Attach(context.Background(), "c0ffee", false, finished); err != nil {
+		t.Fatal(err)
+	}
+	c.drain(t)
+	if got, want := c.stdout.String(), "out1\nout2\nrun2\n"; got != want {
+		t.Errorf("stdout %q, want %q", got, want)
+	}
+	if !since.Equal(finished) {
+		t.Errorf("the new run's log read from %v, want its start %v", since, finished)
+	}
+	if calls := c.fake.Calls(); calls[len(calls)-1] != "replay follow=true" || calls[len(calls)-2] == "replay follow=false" {
+		t.Errorf("calls %v: want one follow for the new run, no lining up", calls)
+	}
+}
+
+func TestLogsAttachFailureLeavesNothingToDrain(t *testing.T) {
+	c := newCopierUnderTest(t, false)
+	sendLines(c, false, "out", 1, 1)
+	c.ended.Store(true)
+	c.breakStream()
+	c.drain(t)
+	c.fake.replErr = errors.New("boom")
+	if err := c.Attach(context.Background(), "c0ffee", false, time.Now()); err == nil {
+		t.Fatal("Attach did not fail")
+	}
+	if !c.Drain(time.Second) {
+		t.Error("Drain waits for a session that never started")
+	}
+}
