@@ -66,6 +66,9 @@ type logSession struct {
 	// last is the time of the last line written.
 	stamped bool
 	last    time.Time
+	// partOpen says, per stream, that the line the stream broke in was
+	// not in the replayed span: its first entry in the log completes it.
+	partOpen [2]bool
 
 	ctx    context.Context // ends reconnecting and replay streams
 	cancel context.CancelFunc
@@ -98,6 +101,7 @@ func (l *logCopier) Attach(ctx context.Context, id string, tty bool, since time.
 		stop := context.AfterFunc(ctx, cancel)
 		if !s.stamped {
 			_, _, err = s.catchUp()
+			s.partOpen = [2]bool{} // the old run's line ended with it
 		}
 		if err == nil {
 			st, err = s.openLog(true)
@@ -288,7 +292,13 @@ func (s *logSession) catchUp() (written, skipped int, err error) {
 		}
 		lines := joinEntries(entries)
 		skip := s.tail.skipWritten(lines)
+		for st := range s.partOpen {
+			s.partOpen[st] = s.tail.partLen[st] > 0
+		}
 		for i, l := range lines {
+			if skip[i] < len(l.text) {
+				s.partOpen[l.stream] = false // the cut is before this line
+			}
 			if skip[i] == len(l.text) {
 				skipped++
 				continue
@@ -322,7 +332,14 @@ func (s *logSession) writeEntry(e dockerapi.Entry) error {
 	if e.Stderr {
 		stream = stderrIdx
 	}
-	s.write(stream, e.Line)
+	line := e.Line
+	if s.partOpen[stream] {
+		s.partOpen[stream] = false
+		if n := s.tail.partLen[stream]; len(line) >= n && s.tail.sameAsPart(stream, line[:n]) {
+			line = line[n:]
+		}
+	}
+	s.write(stream, line)
 	s.last = e.Time
 	return nil
 }

@@ -113,9 +113,11 @@ func (f *fakeLogs) Replay(ctx context.Context, id string, since, until time.Time
 }
 
 // logged adds a line to Docker's log, stamped now, without sending it.
-func (f *fakeLogs) logged(stderr bool, line string) {
+func (f *fakeLogs) logged(stderr bool, line string) { f.loggedAt(stderr, line, time.Now()) }
+
+func (f *fakeLogs) loggedAt(stderr bool, line string, at time.Time) {
 	f.mu.Lock()
-	f.log = append(f.log, dockerapi.Entry{Stderr: stderr, Time: time.Now(), Line: []byte(line)})
+	f.log = append(f.log, dockerapi.Entry{Stderr: stderr, Time: at, Line: []byte(line)})
 	f.mu.Unlock()
 }
 
@@ -294,6 +296,24 @@ func TestLogsReplayCompletesABrokenLine(t *testing.T) {
 	c.drain(t)
 	if got, want := c.stdout.String(), "out1\nout2\nhello\n"; got != want {
 		t.Errorf("stdout %q, want %q", got, want)
+	}
+}
+
+// A line cut by the break and finished after the replayed span is
+// completed from the log that follows, not written whole.
+func TestLogsFollowCompletesABrokenLine(t *testing.T) {
+	c := newCopierUnderTest(t, false)
+	sendLines(c, true, "err", 1, 1)
+	if _, err := io.WriteString(stdcopy.NewStdWriter(c.fake.attachW, stdcopy.Stdout), "hel"); err != nil {
+		t.Fatal(err)
+	}
+	c.fake.loggedAt(false, "hello\n", time.Now().Add(time.Second)) // finished long after
+	c.fake.loggedAt(false, "hello\n", time.Now().Add(2*time.Second))
+	c.fake.onReplay = func(_, _ time.Time, follow bool) { c.ended.Store(follow) }
+	c.breakStream()
+	c.drain(t)
+	if got, want := c.stdout.String(), "hello\nhello\n"; got != want {
+		t.Errorf("stdout %q, want %q: the first line completed, the second whole", got, want)
 	}
 }
 

@@ -24,7 +24,8 @@ type Entry struct {
 
 // Entries calls fn with each entry of a Replay stream until the stream
 // ends (nil) or fn fails. Without a tty each entry is one of Docker's
-// stdout/stderr frames; with a tty the raw stream is cut at newlines.
+// stdout/stderr frames; with a tty the raw stream is cut at newlines and
+// where a part of a long line ends (see nextStamp).
 func (s *Stream) Entries(tty bool, fn func(Entry) error) error {
 	if !tty {
 		_, err := stdcopy.StdCopy(entryWriter{fn: fn}, entryWriter{stderr: true, fn: fn}, s.r)
@@ -33,10 +34,16 @@ func (s *Stream) Entries(tty bool, fn func(Entry) error) error {
 	r := bufio.NewReaderSize(s.r, 64<<10)
 	for {
 		line, err := r.ReadBytes('\n')
-		if len(line) > 0 {
+		for len(line) > 0 {
 			e, perr := ParseEntry(line)
 			if perr != nil {
 				return perr
+			}
+			// A part of a long line has no newline: the next entry's
+			// time follows it directly.
+			line = nil
+			if i := nextStamp(e.Line); i > 0 {
+				e.Line, line = e.Line[:i], e.Line[i:]
 			}
 			if ferr := fn(e); ferr != nil {
 				return ferr
@@ -67,6 +74,28 @@ func (w entryWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// minPart is the least size of a part of a long line: Docker's log copier
+// cuts a line only when its buffer (16 KiB by default) is full, and reads
+// 2 KiB at a time.
+const minPart = 2 << 10
+
+// stampLen is the length of Docker's timestamp and its space:
+// "2026-11-28T17:05:24.019665808Z ".
+const stampLen = len("2006-01-02T15:04:05.000000000Z ")
+
+// nextStamp finds, in a raw (tty) line of at least minPart, where a
+// timestamp of the next entry begins; 0 if none does.
+func nextStamp(p []byte) int {
+	for i := minPart; i+stampLen <= len(p); i++ {
+		if c := p[i:]; c[4] == '-' && c[10] == 'T' && c[19] == '.' && c[29] == 'Z' && c[30] == ' ' {
+			if _, err := time.Parse(time.RFC3339Nano, string(c[:29+1])); err == nil {
+				return i
+			}
+		}
+	}
+	return 0
 }
 
 // ParseEntry splits "2026-11-28T17:05:24.019665808Z text" (the logs API

@@ -151,6 +151,7 @@ func (s *smallReads) Read(p []byte) (int, error) {
 func TestEntriesTTY(t *testing.T) {
 	ms := time.Millisecond
 	long := strings.Repeat("x", 100<<10) + "\r\n" // longer than the reader's buffer
+	part := strings.Repeat("p", 16<<10)
 	tests := []struct {
 		name string
 		in   string
@@ -163,6 +164,12 @@ func TestEntriesTTY(t *testing.T) {
 			want: []gotEntry{{false, 1 * ms, "a\n"}, {false, 2 * ms, "end"}}},
 		{name: "a line longer than the buffer", in: stamp(1*ms) + " " + long + stamp(2*ms) + " b\n",
 			want: []gotEntry{{false, 1 * ms, long}, {false, 2 * ms, "b\n"}}},
+		// Docker cut a 16 KiB line into parts: the next part's time
+		// follows the first one without a newline.
+		{name: "parts of a long line", in: stamp(1*ms) + " " + part + stamp(2*ms) + " " + part + stamp(3*ms) + " end\n",
+			want: []gotEntry{{false, 1 * ms, part}, {false, 2 * ms, part}, {false, 3 * ms, "end\n"}}},
+		{name: "a time inside a short line is text", in: stamp(1*ms) + " at " + stamp(5*ms) + " done\n",
+			want: []gotEntry{{false, 1 * ms, "at " + stamp(5*ms) + " done\n"}}},
 	}
 	readers := []struct {
 		name string
