@@ -16,8 +16,8 @@ import (
 // outlast a restart of dockerd.
 const liveRestoreLines = 200
 
-// TestFaultDockerdLiveRestore restarts a dockerd that runs with
-// --live-restore under a supervised container: the container keeps
+// TestFaultDockerdLiveRestore restarts (or crashes and starts) a dockerd
+// that runs with --live-restore under a supervised container: the container keeps
 // running, the unit keeps its MainPID, every line of both streams reaches
 // the journal exactly once (those written while dockerd was away too), and
 // the container's own exit, after the restart, ends the unit with its code.
@@ -25,9 +25,16 @@ const liveRestoreLines = 200
 func TestFaultDockerdLiveRestore(t *testing.T) {
 	hfDockerdMu.Lock()
 	defer hfDockerdMu.Unlock()
-	for _, f := range box.Flavours {
-		t.Run(string(f), func(t *testing.T) {
-			b := getBox(t, f)
+	for _, c := range []struct {
+		f    box.Flavour
+		kill bool // SIGKILL dockerd (a crash) instead of stopping it
+	}{{box.Hybrid, false}, {box.Unified, false}, {box.Hybrid, true}} {
+		name := string(c.f)
+		if c.kill {
+			name += "/crash"
+		}
+		t.Run(name, func(t *testing.T) {
+			b := getBox(t, c.f)
 			// Cleanups run last-registered first: the unit's (which needs
 			// dockerd) before this one, which gives the other tests a dockerd
 			// without --live-restore again.
@@ -62,7 +69,17 @@ func TestFaultDockerdLiveRestore(t *testing.T) {
 			time.Sleep(time.Second)
 
 			t0 := time.Now()
-			if err := hfStopDockerd(b); err != nil {
+			if c.kill {
+				if _, stderr, err := b.Exec("systemctl", "kill", "-s", "KILL", box.DockerUnit); err != nil {
+					t.Fatalf("kill dockerd: %v %s", err, stderr)
+				}
+				if !waitForBool(30*time.Second, func() bool {
+					st := b.Show(box.DockerUnit, "ActiveState")
+					return st == "failed" || st == "inactive" || st == ""
+				}) {
+					t.Fatalf("dockerd still %s after SIGKILL", b.Show(box.DockerUnit, "ActiveState"))
+				}
+			} else if err := hfStopDockerd(b); err != nil {
 				t.Fatal(err)
 			}
 			stopped := time.Since(t0)
