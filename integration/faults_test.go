@@ -64,10 +64,10 @@ func hfWrapperPids(t *testing.T, b *box.Box, unit string) []int {
 
 func TestFaultWrapperKilled(t *testing.T) {
 	forEachFlavour(t, func(t *testing.T, b *box.Box) {
-		unit := hfInstall(t, b, hfUnit{cmd: `sh -c "` + unitIdleScript + `"`})
+		unit := installUnit(t, b, unitSpec{docker: "--rm", script: unitIdleScript})
 		startUnit(t, b, unit)
 		pid := checkMainPID(t, b, unit)
-		id := hfContainerID(t, b, unit)
+		id := containerID(t, b, unit)
 		wp := hfWrapperPids(t, b, unit)
 		if len(wp) != 1 {
 			t.Fatalf("systemd-docker processes in %s's cgroup: %v, want one", unit, wp)
@@ -83,7 +83,7 @@ func TestFaultWrapperKilled(t *testing.T) {
 		if st := b.Show(unit, "ActiveState"); st != "active" {
 			t.Fatalf("ActiveState = %q after SIGKILL of systemd-docker, want active (Result=%s)", st, b.Show(unit, "Result"))
 		}
-		if !hfRunning(b, unit) || hfContainerID(t, b, unit) != id {
+		if !hfRunning(b, unit) || containerID(t, b, unit) != id {
 			t.Fatalf("container %s not running any more (or replaced) after SIGKILL of systemd-docker", unit)
 		}
 		if mp := b.Show(unit, "MainPID"); mp != strconv.Itoa(pid) {
@@ -163,15 +163,15 @@ func TestFaultDockerdRestart(t *testing.T) {
 	for _, f := range box.Flavours {
 		t.Run(string(f), func(t *testing.T) {
 			b := getBox(t, f)
-			unit := hfInstall(t, b, hfUnit{
+			unit := installUnit(t, b, unitSpec{
 				// No TERM trap: the container must not end with 0 when
 				// dockerd stops it, or Restart=on-failure would not apply.
-				docker:  "--stop-timeout 3",
-				cmd:     `sh -c "while :; do sleep 0.2; done"`,
-				service: []string{"Restart=on-failure", "RestartSec=2"},
-				unit:    []string{"StartLimitIntervalSec=0"},
+				docker:       "--rm --stop-timeout 3",
+				script:       `while :; do sleep 0.2; done`,
+				serviceLines: []string{"Restart=on-failure", "RestartSec=2"},
+				unitLines:    []string{"StartLimitIntervalSec=0"},
 			})
-			// Registered after hfInstall: runs before its cleanup, which needs dockerd.
+			// Registered after installUnit: runs before its cleanup, which needs dockerd.
 			t.Cleanup(func() {
 				if t.Failed() {
 					j, _, _ := b.Exec("journalctl", "-u", unit, "-u", box.DockerUnit, "-o", "short-precise", "--no-pager", "-n", "60")
@@ -181,7 +181,7 @@ func TestFaultDockerdRestart(t *testing.T) {
 			})
 			startUnit(t, b, unit)
 			pid := checkMainPID(t, b, unit)
-			id := hfContainerID(t, b, unit)
+			id := containerID(t, b, unit)
 			restarts := b.Show(unit, "NRestarts")
 
 			// A restart: stop dockerd (it stops the container, killing it
@@ -213,7 +213,7 @@ func TestFaultDockerdRestart(t *testing.T) {
 				if b.Show(unit, "ActiveState") != "active" {
 					return false
 				}
-				newID = hfContainerID(t, b, unit)
+				newID = containerID(t, b, unit)
 				return newID != "" && newID != id && hfRunning(b, unit)
 			}) {
 				t.Fatalf("unit not active again with a fresh running container within %s of dockerd's return (ActiveState=%s, container %q, old %q)",
@@ -236,7 +236,7 @@ func TestFaultDockerdDown(t *testing.T) {
 		if !strings.Contains(stderr, "unix:///nonexistent.sock") {
 			t.Errorf("stderr does not name unix:///nonexistent.sock:\n%s", stderr)
 		}
-		if hfContainerID(t, b, name) != "" {
+		if containerID(t, b, name) != "" {
 			t.Errorf("a container %s was created", name)
 		}
 	})
@@ -251,7 +251,7 @@ func TestFaultImmediateExit(t *testing.T) {
 			{"exit-4", `sh -c "exit 4"`, "failed", "4", "exit-code"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				unit := hfInstall(t, b, hfUnit{cmd: tc.cmd, service: []string{"Restart=no"}})
+				unit := installUnit(t, b, unitSpec{docker: "--rm", cmd: tc.cmd, serviceLines: []string{"Restart=no"}})
 				d, stderr, err := hfStart(b, unit, false)
 				t.Logf("systemctl start: %s, %v %s", d.Round(time.Millisecond), err, strings.TrimSpace(stderr))
 				st := hfWaitState(t, b, unit, longWait, "inactive", "failed")
@@ -264,7 +264,7 @@ func TestFaultImmediateExit(t *testing.T) {
 				if r := b.Show(unit, "Result"); r != tc.result {
 					t.Errorf("Result = %s, want %s", r, tc.result)
 				}
-				waitFor(t, shortWait, "no container left", func() bool { return hfContainerID(t, b, unit) == "" })
+				waitFor(t, shortWait, "no container left", func() bool { return containerID(t, b, unit) == "" })
 			})
 		}
 	})
@@ -275,11 +275,11 @@ func TestFaultOOM(t *testing.T) {
 		if b.Flavour == box.Unified {
 			t.Skip("cgroup v2: the container moves into the unit's own cgroup, so docker's -m (memory.max of docker's cgroup) no longer applies")
 		}
-		unit := hfInstall(t, b, hfUnit{
-			flags:   "--cgroups name=systemd",
-			docker:  "-m 16m --memory-swap 16m",
-			cmd:     `sh -c "x=a; while true; do x=$$x$$x; done"`,
-			service: []string{"Restart=no"},
+		unit := installUnit(t, b, unitSpec{
+			flags:        "--cgroups name=systemd",
+			docker:       "--rm -m 16m --memory-swap 16m",
+			script:       `x=a; while true; do x=$$x$$x; done`,
+			serviceLines: []string{"Restart=no"},
 		})
 		d, stderr, err := hfStart(b, unit, false)
 		t.Logf("systemctl start: %s, %v %s", d.Round(time.Millisecond), err, strings.TrimSpace(stderr))
@@ -293,16 +293,16 @@ func TestFaultOOM(t *testing.T) {
 		waitFor(t, shortWait, `"oom" in the journal`, func() bool {
 			return strings.Contains(strings.ToLower(b.Journal(unit)), "oom")
 		})
-		waitFor(t, shortWait, "no container left", func() bool { return hfContainerID(t, b, unit) == "" })
+		waitFor(t, shortWait, "no container left", func() bool { return containerID(t, b, unit) == "" })
 	})
 }
 
 func TestFaultNameAlreadySupervised(t *testing.T) {
 	forEachFlavour(t, func(t *testing.T, b *box.Box) {
-		unit := hfInstall(t, b, hfUnit{cmd: `sh -c "` + unitIdleScript + `"`})
+		unit := installUnit(t, b, unitSpec{docker: "--rm", script: unitIdleScript})
 		startUnit(t, b, unit)
 		pid := checkMainPID(t, b, unit)
-		id := hfContainerID(t, b, unit)
+		id := containerID(t, b, unit)
 		_, stderr, code, took := hfRunInBox(t, b, 60*time.Second, nil,
 			"run", "--rm", "--name", unit, "--network", "none", image, "sleep", "100")
 		if code != 125 {
@@ -314,7 +314,7 @@ func TestFaultNameAlreadySupervised(t *testing.T) {
 		if !strings.Contains(stderr, "already supervised") {
 			t.Errorf("stderr lacks \"already supervised\":\n%s", stderr)
 		}
-		if got := hfContainerID(t, b, unit); got != id {
+		if got := containerID(t, b, unit); got != id {
 			t.Errorf("container ID %q after the second run, want untouched %q", got, id)
 		}
 		if !hfRunning(b, unit) {
@@ -335,10 +335,11 @@ func TestFaultStopDuringStart(t *testing.T) {
 		if err != nil {
 			t.Fatalf("command -v docker: %v: %s", err, stderr)
 		}
-		script := hfShareFile(t, b, "slowcreate", "#!/bin/sh\nsleep 5\nexec "+strings.TrimSpace(dockerPath)+" \"$@\"\n", 0o755)
-		unit := hfInstall(t, b, hfUnit{
-			flags: "--docker-cli=" + script,
-			cmd:   `sh -c "` + unitIdleScript + `"`,
+		script := shareFile(t, b, "slowcreate", "#!/bin/sh\nsleep 5\nexec "+strings.TrimSpace(dockerPath)+" \"$@\"\n", 0o755)
+		unit := installUnit(t, b, unitSpec{
+			flags:  "--docker-cli=" + script,
+			docker: "--rm",
+			script: unitIdleScript,
 		})
 		if d, stderr, err := hfStart(b, unit, true); err != nil {
 			t.Fatalf("systemctl start --no-block (%s): %v: %s", d, err, stderr)
@@ -361,12 +362,12 @@ func TestFaultStopDuringStart(t *testing.T) {
 			t.Errorf("ActiveState = %s after a stop during start, want inactive (a clean stop; Result=%s, ExecMainStatus=%s)",
 				st, b.Show(unit, "Result"), b.Show(unit, "ExecMainStatus"))
 		}
-		if id := hfContainerID(t, b, unit); id != "" {
+		if id := containerID(t, b, unit); id != "" {
 			t.Errorf("container %s exists after stop during start: %s", unit, id)
 		}
 		// A create that survived the stop would land once slowcreate's sleep is over.
 		time.Sleep(5 * time.Second)
-		if id := hfContainerID(t, b, unit); id != "" {
+		if id := containerID(t, b, unit); id != "" {
 			t.Errorf("container %s appeared after the stop: %s", unit, id)
 		}
 	})
@@ -422,7 +423,7 @@ func TestFaultBadInput(t *testing.T) {
 				if !strings.Contains(stderr, tc.want) {
 					t.Errorf("stderr does not name %s:\n%s", tc.want, stderr)
 				}
-				if id := hfContainerID(t, b, name); id != "" {
+				if id := containerID(t, b, name); id != "" {
 					_, _, _ = b.Docker("rm", "-f", name)
 					t.Errorf("a container %s was created: %s", name, id)
 				}

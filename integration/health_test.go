@@ -7,7 +7,6 @@ package integration
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,47 +18,6 @@ import (
 
 	"github.com/systemd-docker/systemd-docker/integration/internal/box"
 )
-
-// hfUnit is a unit file more flexible than unitSpec:
-//
-//	ExecStart=/share/systemd-docker FLAGS run --rm --name %n --network none DOCKER IMAGE CMD
-//
-// CMD is written as is: systemd expands '$' and '%' in it, so write '$$' and
-// '%%' for literal ones.
-type hfUnit struct {
-	flags   string
-	docker  string
-	cmd     string
-	service []string
-	unit    []string // extra [Unit] lines
-}
-
-func (s hfUnit) text() string {
-	var extra, unitExtra strings.Builder
-	for _, l := range s.service {
-		extra.WriteString(l + "\n")
-	}
-	for _, l := range s.unit {
-		unitExtra.WriteString(l + "\n")
-	}
-	return fmt.Sprintf(`[Unit]
-Description=systemd-docker integration test %%n
-%s
-[Service]
-Type=notify
-NotifyAccess=all
-TimeoutStartSec=60
-TimeoutStopSec=40
-%sExecStart=%s/systemd-docker %s run --rm --name %%n --network none %s %s %s
-`, unitExtra.String(), extra.String(), box.ShareMount, s.flags, s.docker, image, s.cmd)
-}
-
-// hfInstall is installUnit for an hfUnit; see installUnitText.
-func hfInstall(t *testing.T, b *box.Box, spec hfUnit) string {
-	t.Helper()
-	needBinary(t)
-	return installUnitText(t, b, spec.text())
-}
 
 // hfStart runs `systemctl start` (bounded) and returns how long it took and its error.
 func hfStart(b *box.Box, unit string, noBlock bool) (time.Duration, string, error) {
@@ -93,16 +51,6 @@ func hfWaitState(t *testing.T, b *box.Box, unit string, timeout time.Duration, w
 	return st
 }
 
-// hfContainerID returns the full ID of the box's container name, "" if none.
-func hfContainerID(t *testing.T, b *box.Box, name string) string {
-	t.Helper()
-	out, stderr, err := b.Docker("ps", "-a", "-q", "--no-trunc", "--filter", "name=^/"+name+"$")
-	if err != nil {
-		t.Fatalf("docker ps: %v: %s", err, stderr)
-	}
-	return strings.TrimSpace(out)
-}
-
 // hfRunning tells whether the box's container name exists and runs.
 func hfRunning(b *box.Box, name string) bool {
 	out, _, err := b.Docker("inspect", "-f", "{{.State.Running}}", name)
@@ -111,12 +59,12 @@ func hfRunning(b *box.Box, name string) bool {
 
 func TestHealthUnhealthyWatchdog(t *testing.T) {
 	forEachFlavour(t, func(t *testing.T, b *box.Box) {
-		unit := hfInstall(t, b, hfUnit{
-			docker: `--health-cmd "test -f /tmp/ok" --health-interval 1s --health-retries 1 --health-start-period 0s`,
+		unit := installUnit(t, b, unitSpec{
+			docker: `--rm --health-cmd "test -f /tmp/ok" --health-interval 1s --health-retries 1 --health-start-period 0s`,
 			// The traps let the watchdog's SIGABRT (and a stop's TERM) end
 			// the container's init, which ignores unhandled signals.
-			cmd:     `sh -c "trap 'exit 0' TERM ABRT; touch /tmp/ok; sleep 3; rm -f /tmp/ok; echo now-unhealthy; while :; do sleep 0.2; done"`,
-			service: []string{"WatchdogSec=3", "Restart=no", "TimeoutAbortSec=10"},
+			script:       `trap 'exit 0' TERM ABRT; touch /tmp/ok; sleep 3; rm -f /tmp/ok; echo now-unhealthy; while :; do sleep 0.2; done`,
+			serviceLines: []string{"WatchdogSec=3", "Restart=no", "TimeoutAbortSec=10"},
 		})
 		t0 := time.Now()
 		if d, stderr, err := hfStart(b, unit, false); err != nil {
@@ -144,10 +92,10 @@ func TestHealthUnhealthyWatchdog(t *testing.T) {
 
 func TestHealthHealthyWatchdog(t *testing.T) {
 	forEachFlavour(t, func(t *testing.T, b *box.Box) {
-		unit := hfInstall(t, b, hfUnit{
-			docker:  `--health-cmd "true" --health-interval 1s --health-retries 1 --health-start-period 0s`,
-			cmd:     `sh -c "` + unitIdleScript + `"`,
-			service: []string{"WatchdogSec=2", "Restart=on-failure", "RestartSec=1"},
+		unit := installUnit(t, b, unitSpec{
+			docker:       `--rm --health-cmd "true" --health-interval 1s --health-retries 1 --health-start-period 0s`,
+			script:       unitIdleScript,
+			serviceLines: []string{"WatchdogSec=2", "Restart=on-failure", "RestartSec=1"},
 		})
 		startUnit(t, b, unit)
 		pid := checkMainPID(t, b, unit)
@@ -176,10 +124,10 @@ func TestHealthHealthyWatchdog(t *testing.T) {
 func TestHealthReadyHealthy(t *testing.T) {
 	forEachFlavour(t, func(t *testing.T, b *box.Box) {
 		t.Run("slow-health", func(t *testing.T) {
-			unit := hfInstall(t, b, hfUnit{
+			unit := installUnit(t, b, unitSpec{
 				flags:  "--ready=healthy",
-				docker: `--health-cmd "test -f /tmp/ok" --health-interval 1s --health-start-period 0s`,
-				cmd:    `sh -c "trap 'exit 0' TERM; sleep 3; touch /tmp/ok; while :; do sleep 0.2; done"`,
+				docker: `--rm --health-cmd "test -f /tmp/ok" --health-interval 1s --health-start-period 0s`,
+				script: `trap 'exit 0' TERM; sleep 3; touch /tmp/ok; while :; do sleep 0.2; done`,
 			})
 			d, stderr, err := hfStart(b, unit, false)
 			if err != nil {
@@ -198,9 +146,10 @@ func TestHealthReadyHealthy(t *testing.T) {
 			checkMainPID(t, b, unit)
 		})
 		t.Run("no-health-check", func(t *testing.T) {
-			unit := hfInstall(t, b, hfUnit{
-				flags: "--ready=healthy",
-				cmd:   `sh -c "` + unitIdleScript + `"`,
+			unit := installUnit(t, b, unitSpec{
+				flags:  "--ready=healthy",
+				docker: "--rm",
+				script: unitIdleScript,
 			})
 			d, _, err := hfStart(b, unit, false)
 			if err == nil {
@@ -211,7 +160,7 @@ func TestHealthReadyHealthy(t *testing.T) {
 				return strings.Contains(b.Journal(unit), "no health check")
 			})
 			waitFor(t, shortWait, "the --rm container to be removed", func() bool {
-				return hfContainerID(t, b, unit) == ""
+				return containerID(t, b, unit) == ""
 			})
 		})
 	})
@@ -265,9 +214,10 @@ func TestHealthMetricsDir(t *testing.T) {
 		if _, stderr, err := b.Exec("mkdir", "-p", "/run/metrics"); err != nil {
 			t.Fatalf("mkdir /run/metrics: %v: %s", err, stderr)
 		}
-		unit := hfInstall(t, b, hfUnit{
-			flags: "--metrics-dir=/run/metrics",
-			cmd:   `sh -c "` + unitIdleScript + `"`,
+		unit := installUnit(t, b, unitSpec{
+			flags:  "--metrics-dir=/run/metrics",
+			docker: "--rm",
+			script: unitIdleScript,
 		})
 		prom := "/run/metrics/" + unit + ".prom"
 		t.Cleanup(func() { _, _, _ = b.Exec("rm", "-f", prom) })
@@ -313,17 +263,4 @@ func TestHealthMetricsDir(t *testing.T) {
 			t.Logf("systemd_docker_exit_code = %v", v)
 		}
 	})
-}
-
-// hfShareFile writes a file into the box's /share (its host ShareDir).
-func hfShareFile(t *testing.T, b *box.Box, name, content string, mode os.FileMode) string {
-	t.Helper()
-	path := b.ShareDir + "/" + name
-	if err := os.WriteFile(path, []byte(content), mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(path, mode); err != nil {
-		t.Fatal(err)
-	}
-	return box.ShareMount + "/" + name
 }

@@ -52,7 +52,8 @@ func TestFaultDockerdLiveRestore(t *testing.T) {
 			if err := hfStartDockerd(b, "--live-restore"); err != nil {
 				t.Fatal(err)
 			}
-			unit := hfInstall(t, b, hfUnit{
+			unit := installUnit(t, b, unitSpec{
+				docker: "--rm",
 				cmd: `sh -c 'i=0; while [ $$i -lt ` + strconv.Itoa(liveRestoreLines) +
 					` ]; do i=$$((i+1)); echo out=$$i; echo err=$$i >&2; sleep 0.05; done; exit 3'`,
 			})
@@ -65,7 +66,7 @@ func TestFaultDockerdLiveRestore(t *testing.T) {
 			})
 			startUnit(t, b, unit)
 			pid := checkMainPID(t, b, unit)
-			id := hfContainerID(t, b, unit)
+			id := containerID(t, b, unit)
 			time.Sleep(time.Second)
 
 			t0 := time.Now()
@@ -91,7 +92,7 @@ func TestFaultDockerdLiveRestore(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("dockerd stopped in %s, back after %s", stopped.Round(10*time.Millisecond), time.Since(t0).Round(10*time.Millisecond))
-			if !hfRunning(b, unit) || hfContainerID(t, b, unit) != id {
+			if !hfRunning(b, unit) || containerID(t, b, unit) != id {
 				t.Fatalf("container %s did not survive the restart of dockerd --live-restore", id[:12])
 			}
 			if st, mp := b.Show(unit, "ActiveState"), b.Show(unit, "MainPID"); st != "active" || mp != strconv.Itoa(pid) {

@@ -22,43 +22,6 @@ import (
 	"github.com/systemd-docker/systemd-docker/integration/internal/box"
 )
 
-// moreSpec is a unit running `systemd-docker FLAGS run DOCKER --name %n
-// --network none IMAGE sh -c SCRIPT` with extra [Unit]/[Service] lines.
-type moreSpec struct {
-	flags        string   // wrapper flags before "run"
-	docker       string   // docker run flags
-	script       string   // sh -c script (no '"'; '$' must be written '$$')
-	timeoutStart string   // TimeoutStartSec= (default 60)
-	unitLines    []string // extra [Unit] lines
-	serviceLines []string // extra [Service] lines
-}
-
-func (s moreSpec) text() string {
-	ts := s.timeoutStart
-	if ts == "" {
-		ts = "60"
-	}
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "[Unit]\nDescription=systemd-docker integration test (more) %%n\n")
-	for _, l := range s.unitLines {
-		sb.WriteString(l + "\n")
-	}
-	fmt.Fprintf(&sb, "\n[Service]\nType=notify\nNotifyAccess=all\nTimeoutStartSec=%s\nTimeoutStopSec=40\n", ts)
-	for _, l := range s.serviceLines {
-		sb.WriteString(l + "\n")
-	}
-	fmt.Fprintf(&sb, "ExecStart=%s/systemd-docker %s run %s --name %%n --network none %s sh -c \"%s\"\n",
-		box.ShareMount, s.flags, s.docker, image, s.script)
-	return sb.String()
-}
-
-// installMoreUnit writes spec under a unique unit name; see installUnitText.
-func installMoreUnit(t *testing.T, b *box.Box, spec moreSpec) string {
-	t.Helper()
-	needBinary(t)
-	return installUnitText(t, b, spec.text())
-}
-
 // shareFile writes a file into the box's /share (a bound host directory) and
 // removes it at cleanup; it returns the path inside the box.
 func shareFile(t *testing.T, b *box.Box, name, content string, mode os.FileMode) string {
@@ -108,7 +71,7 @@ var cidLine = regexp.MustCompile(`(?m)^cid=([0-9a-f]{12})$`)
 // 1. Restart=on-failure restarts a failed container as a fresh one.
 func TestMoreRestartOnFailure(t *testing.T) {
 	forEachFlavour(t, func(t *testing.T, b *box.Box) {
-		unit := installMoreUnit(t, b, moreSpec{
+		unit := installUnit(t, b, unitSpec{
 			docker: "--rm",
 			// The hostname is the container's short ID.
 			script:       `sed s/^/cid=/ /etc/hostname; sleep 1; exit 3`,
@@ -174,7 +137,7 @@ func TestMoreRestartOnFailure(t *testing.T) {
 // 2. A stale stopped container with the unit's name is replaced.
 func TestMoreStaleContainerReplaced(t *testing.T) {
 	forEachFlavour(t, func(t *testing.T, b *box.Box) {
-		unit := installMoreUnit(t, b, moreSpec{docker: "--rm", script: unitIdleScript})
+		unit := installUnit(t, b, unitSpec{docker: "--rm", script: unitIdleScript})
 		out, stderr, err := b.Docker("create", "--name", unit, "--network", "none", image, "sh", "-c", "sleep 1000")
 		if err != nil {
 			t.Fatalf("docker create stale: %v: %s", err, stderr)
@@ -201,7 +164,7 @@ func TestMoreStaleContainerReplaced(t *testing.T) {
 func TestMoreEnv(t *testing.T) {
 	forEachFlavour(t, func(t *testing.T, b *box.Box) {
 		envFile := shareFile(t, b, "env-"+randHex(6), "BAZ=qux from file\n", 0o644)
-		unit := installMoreUnit(t, b, moreSpec{
+		unit := installUnit(t, b, unitSpec{
 			flags: "--env", docker: "--rm", script: unitIdleScript,
 			serviceLines: []string{"Environment=FOO=bar", "EnvironmentFile=" + envFile},
 		})
@@ -232,7 +195,7 @@ func TestMoreEnv(t *testing.T) {
 func TestMorePidFile(t *testing.T) {
 	forEachFlavour(t, func(t *testing.T, b *box.Box) {
 		pidFile := "/run/sdtest-" + randHex(6) + ".pid"
-		unit := installMoreUnit(t, b, moreSpec{flags: "--pid-file=" + pidFile, docker: "--rm", script: unitIdleScript})
+		unit := installUnit(t, b, unitSpec{flags: "--pid-file=" + pidFile, docker: "--rm", script: unitIdleScript})
 		t.Cleanup(func() { _, _, _ = b.Exec("rm", "-f", pidFile) })
 		startUnit(t, b, unit)
 		pid := checkMainPID(t, b, unit)
@@ -263,7 +226,7 @@ func TestMoreCgroupsNameSystemdMemoryLimit(t *testing.T) {
 		if b.Flavour == box.Unified {
 			t.Skip("pure cgroup v2 has one hierarchy: the container moves into the unit's cgroup, so docker's memory cgroup cannot stay separate")
 		}
-		unit := installMoreUnit(t, b, moreSpec{flags: "--cgroups name=systemd", docker: "--rm -m 32m", script: unitIdleScript})
+		unit := installUnit(t, b, unitSpec{flags: "--cgroups name=systemd", docker: "--rm -m 32m", script: unitIdleScript})
 		startUnit(t, b, unit)
 		pid := checkMainPID(t, b, unit)
 		cg := b.Show(unit, "ControlGroup")
@@ -318,7 +281,7 @@ func TestMoreCgroupsNameSystemdMemoryLimit(t *testing.T) {
 // 6. systemctl kill -s HUP reaches the container; the unit stays active.
 func TestMoreKillHUP(t *testing.T) {
 	forEachFlavour(t, func(t *testing.T, b *box.Box) {
-		unit := installMoreUnit(t, b, moreSpec{docker: "--rm",
+		unit := installUnit(t, b, unitSpec{docker: "--rm",
 			script: `trap 'echo container-got-hup' HUP; trap 'exit 0' TERM; echo ready-for-hup; while :; do sleep 0.2; done`})
 		startUnit(t, b, unit)
 		pid := checkMainPID(t, b, unit)
@@ -355,7 +318,7 @@ func TestMoreEightAtOnce(t *testing.T) {
 		const n = 8
 		units := make([]string, n)
 		for i := range units {
-			units[i] = installMoreUnit(t, b, moreSpec{docker: "--rm", script: unitIdleScript})
+			units[i] = installUnit(t, b, unitSpec{docker: "--rm", script: unitIdleScript})
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		start := time.Now()
@@ -393,7 +356,7 @@ func TestMoreEightAtOnce(t *testing.T) {
 func TestMoreNotifyReady(t *testing.T) {
 	forEachFlavour(t, func(t *testing.T, b *box.Box) {
 		t.Run("delayed", func(t *testing.T) {
-			unit := installMoreUnit(t, b, moreSpec{flags: "--notify", docker: "--rm --stop-timeout 2",
+			unit := installUnit(t, b, unitSpec{flags: "--notify", docker: "--rm --stop-timeout 2",
 				script: `sleep 2; sdnotify READY=1 STATUS=hi; exec sleep 1000`})
 			start := time.Now()
 			startUnit(t, b, unit)
@@ -410,7 +373,7 @@ func TestMoreNotifyReady(t *testing.T) {
 			stopAndCheckGone(t, b, unit)
 		})
 		t.Run("mainpid-dropped", func(t *testing.T) {
-			unit := installMoreUnit(t, b, moreSpec{flags: "--notify", docker: "--rm --stop-timeout 2",
+			unit := installUnit(t, b, unitSpec{flags: "--notify", docker: "--rm --stop-timeout 2",
 				script: `sdnotify MAINPID=1 READY=1; sdnotify MAINPID=1 STATUS=after; exec sleep 1000`})
 			startUnit(t, b, unit)
 			pid, err := b.ContainerPid(unit)
@@ -451,7 +414,7 @@ func TestMoreSlowPull(t *testing.T) {
 	forEachFlavour(t, func(t *testing.T, b *box.Box) {
 		t.Run("progress", func(t *testing.T) {
 			cli := slowDocker(t, b, `i=0; while [ "$i" -lt 8 ]; do i=$((i+1)); echo "pulling fake layer $i/8" >&2; sleep 1; done`)
-			unit := installMoreUnit(t, b, moreSpec{flags: "--docker-cli=" + cli, docker: "--rm",
+			unit := installUnit(t, b, unitSpec{flags: "--docker-cli=" + cli, docker: "--rm",
 				script: unitIdleScript, timeoutStart: "4"})
 			// Watch StatusText while start runs.
 			stop := make(chan struct{})
@@ -498,7 +461,7 @@ func TestMoreSlowPull(t *testing.T) {
 			// One line, then silence: after --pull-progress-timeout the start
 			// timeout is no longer extended (the last extension is 10 s).
 			cli := slowDocker(t, b, `echo "pulling fake layer 1/8" >&2; sleep 30`)
-			unit := installMoreUnit(t, b, moreSpec{flags: "--pull-progress-timeout=3s --docker-cli=" + cli, docker: "--rm",
+			unit := installUnit(t, b, unitSpec{flags: "--pull-progress-timeout=3s --docker-cli=" + cli, docker: "--rm",
 				script: unitIdleScript, timeoutStart: "4"})
 			start := time.Now()
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

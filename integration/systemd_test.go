@@ -6,7 +6,6 @@ package integration
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,56 +21,6 @@ const (
 	unitIdleScript = `trap 'exit 0' TERM; while :; do sleep 0.2; done`
 	unitExit7      = `echo exiting-with-7; sleep 1; exit 7`
 )
-
-// unitSpec describes `ExecStart=/share/systemd-docker FLAGS run DOCKER --name %n --network none IMAGE sh -c SCRIPT`.
-type unitSpec struct {
-	flags  string // wrapper flags before "run"
-	docker string // docker run flags
-	script string // sh -c script (double-quoted in the unit; must not contain '"')
-}
-
-func (s unitSpec) text() string {
-	return fmt.Sprintf(`[Unit]
-Description=systemd-docker integration test %%n
-
-[Service]
-Type=notify
-NotifyAccess=all
-TimeoutStartSec=60
-TimeoutStopSec=40
-ExecStart=%s/systemd-docker %s run %s --name %%n --network none %s sh -c "%s"
-`, box.ShareMount, s.flags, s.docker, image, s.script)
-}
-
-// installUnit writes a unit for spec into the box; see installUnitText.
-func installUnit(t *testing.T, b *box.Box, spec unitSpec) string {
-	t.Helper()
-	needBinary(t)
-	return installUnitText(t, b, spec.text())
-}
-
-// installUnitText writes text as a unit under a unique name and arranges
-// its cleanup (stop, reset-failed, container removal, file removal); on
-// failure the unit file, its status and journal are logged. The container's
-// name is the unit's name (%n).
-func installUnitText(t *testing.T, b *box.Box, text string) string {
-	t.Helper()
-	unit := uniqueName(t) + ".service"
-	if err := b.WriteUnit(unit, text); err != nil {
-		t.Fatalf("write unit: %v", err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			status, _ := b.Systemctl("status", "-l", unit)
-			t.Logf("unit file %s:\n%s\nsystemctl status:\n%s\njournal:\n%s", unit, text, status, b.Journal(unit))
-		}
-		if err := b.RemoveUnit(unit); err != nil {
-			t.Logf("cleanup %s: %v", unit, err)
-		}
-		_, _, _ = b.Docker("rm", "-f", "-v", unit)
-	})
-	return unit
-}
 
 // startUnit runs `systemctl start` (which returns once READY=1 arrived) and
 // fails the test when it fails.
