@@ -18,7 +18,6 @@ import (
 // logSource is what the copier needs of Docker (a *dockerapi.Adapter).
 type logSource interface {
 	Attach(ctx context.Context, id string) (*dockerapi.Stream, error)
-	Follow(ctx context.Context, id string, since time.Time) (*dockerapi.Stream, error)
 	Replay(ctx context.Context, id string, since, until time.Time, follow bool) (*dockerapi.Stream, error)
 	Inspect(ctx context.Context, id string) (states.Container, error)
 }
@@ -95,9 +94,10 @@ func (l *logCopier) Attach(ctx context.Context, id string, tty bool, since time.
 	case since.IsZero():
 		s.from = time.Now() // attached before the start: every line is later
 		st, err = l.docker.Attach(ctx, id)
-	case s.stamped || !s.tail.empty():
-		// A new run of the container (docker restart): its log since
-		// the old run ended may begin with the old run's last lines.
+	default:
+		// A new run of the container (docker restart), running already:
+		// its log since the old run ended, where the old run's last
+		// lines may show again.
 		stop := context.AfterFunc(ctx, cancel)
 		if !s.stamped {
 			_, _, err = s.catchUp()
@@ -107,8 +107,6 @@ func (l *logCopier) Attach(ctx context.Context, id string, tty bool, since time.
 			st, err = s.openLog(true)
 		}
 		stop()
-	default:
-		st, err = l.docker.Follow(ctx, id, since)
 	}
 	if err != nil {
 		cancel()

@@ -67,12 +67,6 @@ func (f *fakeLogs) Attach(ctx context.Context, id string) (*dockerapi.Stream, er
 	return dockerapi.NewStream(r, func() { r.Close() }), nil
 }
 
-func (f *fakeLogs) Follow(ctx context.Context, id string, since time.Time) (*dockerapi.Stream, error) {
-	f.record("follow")
-	r := f.attachR
-	return dockerapi.NewStream(r, func() { r.Close() }), nil
-}
-
 func (f *fakeLogs) Inspect(ctx context.Context, id string) (states.Container, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -448,7 +442,13 @@ func TestLogsNewAttachEndsTheOldSession(t *testing.T) {
 	c.fake.badLook = 1 << 30
 	old := c.cur
 	c.breakStream()
-	c.fake.attachR, c.fake.attachW = io.Pipe()
+	for deadline := time.Now().Add(5 * time.Second); len(c.messages(zapcore.WarnLevel)) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the old session does not reconnect")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	c.ended.Store(true) // the new run's log ends with it
 	if err := c.Attach(context.Background(), "c0ffee", false, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -457,8 +457,6 @@ func TestLogsNewAttachEndsTheOldSession(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the old session still reconnects")
 	}
-	c.ended.Store(true)
-	c.breakStream()
 	c.drain(t)
 }
 

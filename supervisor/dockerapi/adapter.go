@@ -314,21 +314,6 @@ func (a *Adapter) Attach(ctx context.Context, id string) (*Stream, error) {
 	return &Stream{r: r.Reader, close: r.Close}, nil
 }
 
-// Follow streams the container's logs from since on, until it stops: the
-// output of a container that already runs.
-func (a *Adapter) Follow(ctx context.Context, id string, since time.Time) (*Stream, error) {
-	ctx, cancel := call(ctx)
-	defer cancel()
-	rc, err := a.api.ContainerLogs(context.WithoutCancel(ctx), id, container.LogsOptions{
-		ShowStdout: true, ShowStderr: true, Follow: true,
-		Since: apiTime(since),
-	})
-	if err != nil {
-		return nil, notFound(err)
-	}
-	return &Stream{r: rc, close: func() { rc.Close() }}, nil
-}
-
 // Replay streams the lines Docker logged for the container between since
 // and until (zero: no bound), each with the time Docker read it; with
 // follow it stays open for new lines until the container stops. Read it
