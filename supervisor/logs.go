@@ -235,7 +235,8 @@ func (s *logSession) reconnect(broke time.Time) (st *dockerapi.Stream, final boo
 				return st, !c.Running
 			}
 			if dockerapi.Refused(err) {
-				s.c.log.Warn("cannot read the container's log (see docker logs); its output is no longer copied",
+				s.c.log.Warn("cannot read the container's log after dockerd lost the stream; its output is no longer copied "+
+					"(give it a log driver Docker can read back: json-file, local or journald)",
 					zap.String("container", short(s.id)), zap.Error(err))
 				return nil, false
 			}
