@@ -8,6 +8,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -267,6 +268,23 @@ func TestFaultImmediateExit(t *testing.T) {
 				waitFor(t, shortWait, "no container left", func() bool { return containerID(t, b, unit) == "" })
 			})
 		}
+		// The exit races the move into the unit's cgroups: the process may
+		// be gone (reaped) while Docker still says it runs. That is an
+		// exit with the container's code, never a 125.
+		t.Run("true, repeatedly", func(t *testing.T) {
+			needBinary(t)
+			for i := range 12 {
+				unit := fmt.Sprintf("%s-%d.service", uniqueName(t), i)
+				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+				_, stderr, err := b.ExecContext(ctx, "systemd-run", "--wait", "--quiet", "--unit", unit,
+					"-p", "Type=notify", "-p", "NotifyAccess=all", box.ShareMount+"/systemd-docker",
+					"run", "--rm", "--network", "none", image, "true")
+				cancel()
+				if err != nil {
+					t.Errorf("run %d: %v %s\n%s", i, err, stderr, b.Journal(unit))
+				}
+			}
+		})
 	})
 }
 

@@ -306,6 +306,9 @@ func TestMigrateCgroups(t *testing.T) {
 			wantErr: []string{shortID, "pid 42", "boom"}},
 		{name: "error, container gone", migrateErr: errBoom,
 			containers: map[string]Container{longID: {ID: longID, ExitCode: 2}}, want: EvExited},
+		// Docker has not seen the exit yet, the kernel has.
+		{name: "process gone, Docker says running", migrateErr: errors.Join(errBoom, ErrProcessGone),
+			containers: map[string]Container{longID: {ID: longID, Running: true, Pid: 42}}, want: EvExited},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package states
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -12,6 +13,9 @@ func (m *Machine) migrateCgroups(ctx context.Context) (Event, error) {
 	err := m.ports.Cgroups.Migrate(ctx, m.facts.Pid, m.facts.ContainerID)
 	if err == nil {
 		return EvMigrated, nil
+	}
+	if errors.Is(err, ErrProcessGone) {
+		return EvExited, nil
 	}
 	if c, ierr := m.ports.Docker.Inspect(ctx, m.facts.ContainerID); ierr == nil && !c.Running {
 		return EvExited, nil

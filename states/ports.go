@@ -14,6 +14,11 @@ var ErrNotFound = errors.New("no such container")
 // a moment later (systemctl stop signals every process of the unit).
 var ErrKilled = errors.New("killed by a signal")
 
+// ErrProcessGone is returned (wrapped) by the Cgroups port when the
+// container's process has ended before it could be moved: Docker may not
+// know yet, but the container has exited.
+var ErrProcessGone = errors.New("the container's process has ended")
+
 // Container is what the machine needs to know of a container.
 type Container struct {
 	ID          string
@@ -75,7 +80,8 @@ type Logs interface {
 	Attach(ctx context.Context, id string, tty bool, since time.Time) error
 }
 
-// Cgroups moves the container's processes into the unit's cgroups.
+// Cgroups moves the container's processes into the unit's cgroups. It
+// returns ErrProcessGone (wrapped) when pid has ended.
 type Cgroups interface {
 	Migrate(ctx context.Context, pid int, containerID string) error
 }

@@ -2,11 +2,13 @@ package supervisor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
 	"go.uber.org/zap"
 
+	"github.com/systemd-docker/systemd-docker/states"
 	"github.com/systemd-docker/systemd-docker/supervisor/cgroups"
 )
 
@@ -32,6 +34,9 @@ func (c *cgroupMover) Migrate(ctx context.Context, pid int, containerID string) 
 		}
 		c.log.Warn("cgroup hierarchies left to docker, where its limits stay in force: the unit has no cgroup there",
 			zap.Strings("hierarchies", names))
+	}
+	if errors.Is(err, cgroups.ErrGone) {
+		return fmt.Errorf("%w: %w", states.ErrProcessGone, err)
 	}
 	if err != nil {
 		return err

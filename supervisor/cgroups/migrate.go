@@ -82,6 +82,10 @@ type Result struct {
 // v1 controllers first, then named ones (name=systemd), then the v2 one, so
 // systemd sees a process in the unit only once it has been moved everywhere.
 //
+// ErrGone is returned (wrapped) by Migrate when the container's process
+// ended before or while it was moved.
+var ErrGone = errors.New("the process has ended")
+
 // Per hierarchy: identical source and destination paths need nothing; a
 // hierarchy that is not mounted or whose destination directory does not exist
 // (systemd creates no unit directory in v1 controllers it does not manage) is
@@ -105,6 +109,9 @@ func (m *Migrator) Migrate(ctx context.Context, t Target) (Result, error) {
 		log = zap.NewNop()
 	}
 	src, err := readProcCgroup(filepath.Join(proc, strconv.Itoa(t.Pid), "cgroup"))
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
+		return res, fmt.Errorf("cgroups: container pid %d: %w (%w)", t.Pid, ErrGone, err)
+	}
 	if err != nil {
 		return res, fmt.Errorf("cgroups: cgroups of container pid %d: %w", t.Pid, err)
 	}
@@ -175,6 +182,11 @@ func (m *Migrator) Migrate(ctx context.Context, t Target) (Result, error) {
 		if err != nil {
 			return res, err
 		}
+	}
+	if exited(proc, t.Pid) {
+		// Moved or not, it ended meanwhile: say so, rather than have it
+		// announced as the main process.
+		return res, fmt.Errorf("cgroups: container pid %d: %w", t.Pid, ErrGone)
 	}
 	return res, nil
 }
@@ -247,8 +259,13 @@ func (m *Migrator) moveHierarchy(ctx context.Context, log *zap.Logger, name, src
 		if err != nil {
 			// A source cgroup removed once empty (systemd drops an emptied
 			// docker-<id>.scope) reads as ENOENT, or as ENODEV while it dies.
-			if round > 0 && (errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENODEV)) {
-				return wrote, nil
+			if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENODEV) {
+				if round > 0 {
+					return wrote, nil
+				}
+				if exited(proc, initPid) { // empty before we came: it has ended
+					return wrote, fmt.Errorf("cgroups: hierarchy %s: container pid %d: %w (%w)", name, initPid, ErrGone, err)
+				}
 			}
 			return wrote, fmt.Errorf("cgroups: hierarchy %s: listing container processes in %s: %w", name, srcDir, err)
 		}
@@ -387,7 +404,19 @@ func exited(proc string, pid int) bool {
 		return false
 	}
 	f := strings.Fields(s[i+1:])
-	return len(f) > 0 && (f[0] == "Z" || f[0] == "X")
+	if len(f) > 0 && (f[0] == "Z" || f[0] == "X") {
+		return true
+	}
+	// Still running its exit (PF_EXITING in flags, field 9): cgroups
+	// skip such a task when moving it, silently. Only a single-threaded
+	// one: a leader that exits alone leaves its threads running.
+	const pfExiting = 0x4
+	if len(f) > 6 {
+		flags, err := strconv.ParseUint(f[6], 10, 64)
+		single := len(f) < 18 || f[17] == "1"
+		return err == nil && flags&pfExiting != 0 && single
+	}
+	return false
 }
 
 func parseStatPpid(s string) (int, error) {

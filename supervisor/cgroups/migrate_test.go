@@ -499,6 +499,70 @@ func TestMigrate(t *testing.T) {
 			},
 		},
 		{
+			// The container's init is running its exit: the kernel skips
+			// it, silently, when it is written to cgroup.procs. That is an
+			// exit, not a failure to move.
+			name: "exiting init (PF_EXITING) is not moved: ended", layout: "unified",
+			setup: func(h *fakeHost) {
+				h.file("1000/stat", "1000 (true) R 900 1000 1000 0 -1 4194564 1 0 0 0 0 0 0 0 20 0 1 0\n")
+				h.populate([]int{1000})
+				h.after = func(dir string, pid int) { // not moved
+					h.removeFrom(h.mountOf(dir), pid)
+					h.setProcs(h.dir("unified", "/system.slice/docker-"+testID+".scope"), pid)
+				}
+			},
+			check: func(t *testing.T, h *fakeHost, res Result, err error) {
+				if !errors.Is(err, ErrGone) {
+					t.Fatalf("err = %v, want ErrGone", err)
+				}
+				if h.attempt[1000] > 1 {
+					t.Errorf("attempts = %d: an exiting process is not retried", h.attempt[1000])
+				}
+			},
+		},
+		{
+			// A multi-threaded process whose leader exits alone lives on.
+			name: "exiting leader of a threaded process is moved", layout: "unified",
+			setup: func(h *fakeHost) {
+				h.file("1000/stat", "1000 (app) S 900 1000 1000 0 -1 4194564 1 0 0 0 0 0 0 0 20 0 7 0\n")
+				h.populate([]int{1000})
+			},
+			check: func(t *testing.T, h *fakeHost, res Result, err error) {
+				wantNoErr(t, err)
+				if !slices.Contains(res.Moved, 1000) {
+					t.Errorf("Moved = %v, want 1000", res.Moved)
+				}
+			},
+		},
+		{
+			// systemd removed the emptied docker scope before we looked
+			// (its zombie's /proc/<pid>/cgroup then says "(deleted)").
+			name: "source cgroup gone, init a zombie: ended", layout: "unified",
+			setup: func(h *fakeHost) {
+				h.file("1000/stat", "1000 (true) Z 900 1000 1000 0 -1 4194564 1 0 0 0\n")
+				h.populate([]int{1000})
+				os.Remove(filepath.Join(h.dir("unified", "/system.slice/docker-"+testID+".scope"), "cgroup.procs"))
+			},
+			check: func(t *testing.T, h *fakeHost, res Result, err error) {
+				if !errors.Is(err, ErrGone) || !strings.Contains(err.Error(), "1000") {
+					t.Fatalf("err = %v, want ErrGone naming pid 1000", err)
+				}
+			},
+		},
+		{
+			name: "source cgroup gone, init running: an error", layout: "unified",
+			setup: func(h *fakeHost) {
+				h.process(1000, 900, "sh")
+				h.populate([]int{1000})
+				os.Remove(filepath.Join(h.dir("unified", "/system.slice/docker-"+testID+".scope"), "cgroup.procs"))
+			},
+			check: func(t *testing.T, h *fakeHost, res Result, err error) {
+				if err == nil || errors.Is(err, ErrGone) || !strings.Contains(err.Error(), "listing container processes") {
+					t.Fatalf("err = %v, want a listing error", err)
+				}
+			},
+		},
+		{
 			name: "process that never leaves fails after MaxRounds", layout: "unified",
 			setup: func(h *fakeHost) {
 				h.process(1000, 900, "sh")
@@ -642,8 +706,8 @@ func TestMigrateBadTarget(t *testing.T) {
 	if _, err := m.Migrate(context.Background(), Target{Pid: 0}); err == nil {
 		t.Error("pid 0: want error")
 	}
-	if _, err := m.Migrate(context.Background(), Target{Pid: 4242}); err == nil || !strings.Contains(err.Error(), "4242") {
-		t.Errorf("missing pid: err = %v", err)
+	if _, err := m.Migrate(context.Background(), Target{Pid: 4242}); !errors.Is(err, ErrGone) || !strings.Contains(err.Error(), "4242") {
+		t.Errorf("missing pid (ended and reaped): err = %v, want ErrGone naming the pid", err)
 	}
 	if _, err := m.Migrate(context.Background(), Target{Pid: 1000, Into: 4243}); err == nil || !strings.Contains(err.Error(), "4243") {
 		t.Errorf("missing into: err = %v", err)
