@@ -173,6 +173,14 @@ func newCopierUnderTest(t *testing.T, tty bool) *copierUnderTest {
 	return c
 }
 
+// sendPart sends stdout bytes without a newline, as a line's beginning.
+func (c *copierUnderTest) sendPart(t *testing.T, part string) {
+	t.Helper()
+	if _, err := io.WriteString(stdcopy.NewStdWriter(c.fake.attachW, stdcopy.Stdout), part); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // breakStream ends the attach stream as a dying dockerd does.
 func (c *copierUnderTest) breakStream() { c.fake.attachW.Close() }
 
@@ -281,9 +289,7 @@ func TestLogsReplayAfterABreak(t *testing.T) {
 func TestLogsReplayCompletesABrokenLine(t *testing.T) {
 	c := newCopierUnderTest(t, false)
 	sendLines(c, false, "out", 1, 2)
-	if _, err := io.WriteString(stdcopy.NewStdWriter(c.fake.attachW, stdcopy.Stdout), "hel"); err != nil {
-		t.Fatal(err)
-	}
+	c.sendPart(t, "hel")
 	c.fake.logged(false, "hello\n")
 	c.fake.onReplay = func(_, _ time.Time, follow bool) { c.ended.Store(follow) }
 	c.breakStream()
@@ -298,9 +304,7 @@ func TestLogsReplayCompletesABrokenLine(t *testing.T) {
 func TestLogsFollowCompletesABrokenLine(t *testing.T) {
 	c := newCopierUnderTest(t, false)
 	sendLines(c, true, "err", 1, 1)
-	if _, err := io.WriteString(stdcopy.NewStdWriter(c.fake.attachW, stdcopy.Stdout), "hel"); err != nil {
-		t.Fatal(err)
-	}
+	c.sendPart(t, "hel")
 	c.fake.loggedAt(false, "hello\n", time.Now().Add(time.Second)) // finished long after
 	c.fake.loggedAt(false, "hello\n", time.Now().Add(2*time.Second))
 	c.fake.onReplay = func(_, _ time.Time, follow bool) { c.ended.Store(follow) }
