@@ -5,6 +5,7 @@ package integration
 import (
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,6 +108,13 @@ func TestFaultDockerdLiveRestore(t *testing.T) {
 				t.Errorf("ExecMainStatus=%s, want the container's 3", code)
 			}
 			journal := b.Journal(unit)
+			var ours []string
+			for _, l := range strings.Split(journal, "\n") {
+				if !strings.HasPrefix(l, "out=") && !strings.HasPrefix(l, "err=") && l != "" {
+					ours = append(ours, l)
+				}
+			}
+			t.Logf("the unit's journal without the container's lines:\n%s", strings.Join(ours, "\n"))
 			checkEveryLineOnce(t, journal, "out")
 			checkEveryLineOnce(t, journal, "err")
 			if m := regexp.MustCompile(`.*following the container's output again.*`).FindString(journal); m == "" {
