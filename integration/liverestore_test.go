@@ -22,6 +22,8 @@ const liveRestoreLines = 200
 // running, the unit keeps its MainPID, every line of both streams reaches
 // the journal exactly once (those written while dockerd was away too), and
 // the container's own exit, after the restart, ends the unit with its code.
+// dockerd stays away longer than the unit's WatchdogSec=: the watchdog is
+// fed meanwhile.
 // Not parallel, for the same reason as TestFaultDockerdRestart.
 func TestFaultDockerdLiveRestore(t *testing.T) {
 	hfDockerdMu.Lock()
@@ -57,6 +59,9 @@ func TestFaultDockerdLiveRestore(t *testing.T) {
 				docker: "--rm",
 				cmd: `sh -c 'i=0; while [ $$i -lt ` + strconv.Itoa(liveRestoreLines) +
 					` ]; do i=$$((i+1)); echo out=$$i; echo err=$$i >&2; sleep 0.05; done; exit 3'`,
+				// Shorter than dockerd's absence: the watchdog must be fed
+				// while dockerd restarts and the container runs on.
+				serviceLines: []string{"WatchdogSec=3"},
 			})
 			t.Cleanup(func() {
 				if t.Failed() {
@@ -85,7 +90,7 @@ func TestFaultDockerdLiveRestore(t *testing.T) {
 				t.Fatal(err)
 			}
 			stopped := time.Since(t0)
-			time.Sleep(time.Second) // lines written now wait in the container's pipe
+			time.Sleep(4 * time.Second) // lines written now wait in the container's pipe
 			if st, mp := b.Show(unit, "ActiveState"), b.Show(unit, "MainPID"); st != "active" || mp != strconv.Itoa(pid) {
 				t.Errorf("with dockerd away: unit %s, MainPID %s; want active, %d", st, mp, pid)
 			}

@@ -54,6 +54,7 @@ type supervisor struct {
 	stopChecked bool
 	unit        string // the systemd unit we run in; "" outside one
 	withheld    string // why watchdog pings are withheld; "" while they flow
+	away        daemonAway
 }
 
 // inputEvent is a watcher's event, tagged with the container it is about,
@@ -422,7 +423,7 @@ func (s *supervisor) health(ctx context.Context, id string) watchers.Health {
 	c, err := s.docker.Inspect(ctx, id)
 	switch {
 	case err != nil:
-		return watchers.Health{Reason: "the docker daemon did not answer: " + err.Error()}
+		return watchers.Health{Reason: "the docker daemon did not answer: " + err.Error(), DaemonAway: dockerapi.Unreachable(err)}
 	case !c.Running:
 		return watchers.Health{Reason: "the container is not running"}
 	case c.Health == "unhealthy":
@@ -434,8 +435,9 @@ func (s *supervisor) health(ctx context.Context, id string) watchers.Health {
 }
 
 // tick pings systemd's watchdog when the container deserves it: it runs,
-// is not unhealthy, and the daemon answers. A container that sends its own
-// WATCHDOG=1 (--notify) feeds the watchdog itself.
+// is not unhealthy, and the daemon answers, or is restarting (see
+// daemonAway). A container that sends its own WATCHDOG=1 (--notify) feeds
+// the watchdog itself.
 func (s *supervisor) tick(h watchers.Health) {
 	if s.proxy.WatchdogSeen() {
 		return
@@ -447,6 +449,15 @@ func (s *supervisor) tick(h watchers.Health) {
 	running := st == states.MigrateCgroups || st == states.Notify || st == states.Watch
 	if !running {
 		return
+	}
+	processRuns := s.pidOn && s.exitPhase == exitNone
+	if s.away.excuse(h, processRuns, time.Now(), dockerapi.DaemonRestartGrace) {
+		if !s.away.said {
+			s.away.said = true
+			s.log.Info("dockerd is not running (restarting?) while the container's process runs: watchdog pings go on meanwhile",
+				zap.Duration("at_most", dockerapi.DaemonRestartGrace))
+		}
+		h.OK = true
 	}
 	if h.OK {
 		if err := s.notifier.Send("WATCHDOG=1"); err != nil {
@@ -509,4 +520,26 @@ func short(id string) string {
 		return id[:12]
 	}
 	return id
+}
+
+// daemonAway excuses watchdog ticks that failed only because dockerd is
+// not running: restarted with --live-restore, the container runs on, and
+// its process (watched through a pidfd) is what the watchdog is about. A
+// daemon that accepts requests but does not answer (wedged) is not
+// excused, nor one away for longer than the grace.
+type daemonAway struct {
+	since time.Time // when the current absence began; zero while present
+	said  bool      // the absence was logged
+}
+
+// excuse reports whether the tick h is to count as OK.
+func (d *daemonAway) excuse(h watchers.Health, processRuns bool, now time.Time, grace time.Duration) bool {
+	if h.OK || !h.DaemonAway {
+		d.since, d.said = time.Time{}, false
+		return false
+	}
+	if d.since.IsZero() {
+		d.since = now
+	}
+	return processRuns && now.Sub(d.since) < grace
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/systemd-docker/systemd-docker/watchers"
 )
 
 func TestWatchdogInterval(t *testing.T) {
@@ -51,6 +53,45 @@ func TestWatchdogInterval(t *testing.T) {
 			}
 			if got != tt.want {
 				t.Errorf("watchdogInterval(%q) = %v, want %v", tt.environ, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDaemonAwayExcuse(t *testing.T) {
+	t0 := time.Date(2026, 11, 28, 17, 0, 0, 0, time.UTC)
+	away := watchers.Health{Reason: "the docker daemon did not answer: refused", DaemonAway: true}
+	wedged := watchers.Health{Reason: "the docker daemon did not answer: context deadline exceeded"}
+	unhealthy := watchers.Health{Status: "unhealthy", Reason: "unhealthy"}
+	ok := watchers.Health{OK: true, Status: "none"}
+	type tick struct {
+		h           watchers.Health
+		processRuns bool
+		at          time.Duration // after t0
+		want        bool
+	}
+	tests := []struct {
+		name  string
+		ticks []tick
+	}{
+		{"a present daemon is never excused", []tick{{ok, true, 0, false}, {unhealthy, true, time.Second, false}}},
+		{"a wedged daemon is not excused", []tick{{wedged, true, 0, false}}},
+		{"away while the process runs: excused within the grace", []tick{
+			{away, true, 0, true}, {away, true, 29 * time.Second, true}, {away, true, 30 * time.Second, false}}},
+		{"away after the process ended: not excused", []tick{{away, false, 0, false}}},
+		{"back, then away again: the grace starts over", []tick{
+			{away, true, 0, true}, {ok, true, 20 * time.Second, false}, {away, true, 40 * time.Second, true},
+			{away, true, 69 * time.Second, true}, {away, true, 70 * time.Second, false}}},
+		{"unhealthy in between ends the absence too", []tick{
+			{away, true, 0, true}, {unhealthy, true, 10 * time.Second, false}, {away, true, 45 * time.Second, true}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var d daemonAway
+			for i, tk := range tt.ticks {
+				if got := d.excuse(tk.h, tk.processRuns, t0.Add(tk.at), 30*time.Second); got != tk.want {
+					t.Errorf("tick %d (%s after start): excused %v, want %v", i, tk.at, got, tk.want)
+				}
 			}
 		})
 	}

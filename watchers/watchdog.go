@@ -14,6 +14,9 @@ type Health struct {
 	Status string
 	// Reason says why not OK.
 	Reason string
+	// DaemonAway: not OK only because nothing answered on the daemon's
+	// socket (dockerd not running, or restarting).
+	DaemonAway bool
 }
 
 // Watchdog emits a Tick every Interval, carrying the result of Check,

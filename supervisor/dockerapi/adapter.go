@@ -78,6 +78,11 @@ func (a *Adapter) Host() string { return a.api.DaemonHost() }
 // Close releases the client.
 func (a *Adapter) Close() error { return a.api.Close() }
 
+// Unreachable reports whether err says nothing answers on the daemon's
+// socket (dockerd not running, or restarting), as opposed to a daemon that
+// accepts requests but does not answer them in time (wedged).
+func Unreachable(err error) bool { return client.IsErrConnectionFailed(err) }
+
 // Refused reports whether err is the daemon's answer that it cannot do
 // what was asked (not implemented, invalid), as opposed to a failure that
 // may pass (daemon down, restarting, busy).
