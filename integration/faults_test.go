@@ -139,6 +139,17 @@ func hfStartDockerd(b *box.Box, extra ...string) error {
 	return b.StartDockerd(ctx, extra...)
 }
 
+// forEachFlavourAlone runs fn for each flavour in turn while holding
+// hfDockerdMu: for tests that stop or freeze the box's dockerd. The caller
+// must be a non-parallel top-level test.
+func forEachFlavourAlone(t *testing.T, fn func(t *testing.T, b *box.Box)) {
+	hfDockerdMu.Lock()
+	defer hfDockerdMu.Unlock()
+	for _, f := range box.Flavours {
+		t.Run(string(f), func(t *testing.T) { fn(t, getBox(t, f)) })
+	}
+}
+
 // hfEnsureDockerd brings the box's dockerd back (with extra flags) when it
 // does not answer.
 func hfEnsureDockerd(t *testing.T, b *box.Box, extra ...string) {
@@ -159,71 +170,66 @@ func hfEnsureDockerd(t *testing.T, b *box.Box, extra ...string) {
 // TestFaultDockerdRestart is deliberately not parallel (nor are its
 // subtests): dockerd is shared by every test in a box.
 func TestFaultDockerdRestart(t *testing.T) {
-	hfDockerdMu.Lock()
-	defer hfDockerdMu.Unlock()
-	for _, f := range box.Flavours {
-		t.Run(string(f), func(t *testing.T) {
-			b := getBox(t, f)
-			unit := installUnit(t, b, unitSpec{
-				// No TERM trap: the container must not end with 0 when
-				// dockerd stops it, or Restart=on-failure would not apply.
-				docker:       "--rm --stop-timeout 3",
-				script:       `while :; do sleep 0.2; done`,
-				serviceLines: []string{"Restart=on-failure", "RestartSec=2"},
-				unitLines:    []string{"StartLimitIntervalSec=0"},
-			})
-			// Registered after installUnit: runs before its cleanup, which needs dockerd.
-			t.Cleanup(func() {
-				if t.Failed() {
-					j, _, _ := b.Exec("journalctl", "-u", unit, "-u", box.DockerUnit, "-o", "short-precise", "--no-pager", "-n", "60")
-					t.Logf("journal of %s and %s with timestamps:\n%s", unit, box.DockerUnit, j)
-				}
-				hfEnsureDockerd(t, b)
-			})
-			startUnit(t, b, unit)
-			pid := checkMainPID(t, b, unit)
-			id := containerID(t, b, unit)
-			restarts := b.Show(unit, "NRestarts")
-
-			// A restart: stop dockerd (it stops the container, killing it
-			// after --stop-timeout) and start it again at once, as
-			// `systemctl restart docker` would.
-			t0 := time.Now()
-			t.Logf("stopping dockerd at %s", t0.UTC().Format("15:04:05.000"))
-			if err := hfStopDockerd(b); err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("dockerd stopped after %s; unit %s/%s, Result=%s, NRestarts=%s", time.Since(t0).Round(100*time.Millisecond),
-				b.Show(unit, "ActiveState"), b.Show(unit, "SubState"), b.Show(unit, "Result"), b.Show(unit, "NRestarts"))
-			if err := hfStartDockerd(b); err != nil {
-				t.Fatalf("start dockerd again: %v", err)
-			}
-			t.Logf("dockerd back after %s", time.Since(t0).Round(100*time.Millisecond))
-			// Left: inactive/failed/auto-restart, or already restarted.
-			if !waitForBool(20*time.Second-time.Since(t0), func() bool {
-				return b.Show(unit, "ActiveState") != "active" || b.Show(unit, "NRestarts") != restarts ||
-					b.Show(unit, "MainPID") != strconv.Itoa(pid)
-			}) {
-				t.Errorf("unit still active with the old (dead) container pid %d %s after dockerd's restart began", pid, time.Since(t0).Round(time.Second))
-			} else {
-				t.Logf("unit left the old container after %s (%s/%s, Result=%s, NRestarts=%s)", time.Since(t0).Round(100*time.Millisecond),
-					b.Show(unit, "ActiveState"), b.Show(unit, "SubState"), b.Show(unit, "Result"), b.Show(unit, "NRestarts"))
-			}
-			var newID string
-			if !waitForBool(longWait, func() bool {
-				if b.Show(unit, "ActiveState") != "active" {
-					return false
-				}
-				newID = containerID(t, b, unit)
-				return newID != "" && newID != id && hfRunning(b, unit)
-			}) {
-				t.Fatalf("unit not active again with a fresh running container within %s of dockerd's return (ActiveState=%s, container %q, old %q)",
-					longWait, b.Show(unit, "ActiveState"), newID, id)
-			}
-			checkMainPID(t, b, unit)
-			t.Logf("active again with container %s after %s (NRestarts=%s)", newID[:12], time.Since(t0).Round(100*time.Millisecond), b.Show(unit, "NRestarts"))
+	forEachFlavourAlone(t, func(t *testing.T, b *box.Box) {
+		unit := installUnit(t, b, unitSpec{
+			// No TERM trap: the container must not end with 0 when
+			// dockerd stops it, or Restart=on-failure would not apply.
+			docker:       "--rm --stop-timeout 3",
+			script:       `while :; do sleep 0.2; done`,
+			serviceLines: []string{"Restart=on-failure", "RestartSec=2"},
+			unitLines:    []string{"StartLimitIntervalSec=0"},
 		})
-	}
+		// Registered after installUnit: runs before its cleanup, which needs dockerd.
+		t.Cleanup(func() {
+			if t.Failed() {
+				j, _, _ := b.Exec("journalctl", "-u", unit, "-u", box.DockerUnit, "-o", "short-precise", "--no-pager", "-n", "60")
+				t.Logf("journal of %s and %s with timestamps:\n%s", unit, box.DockerUnit, j)
+			}
+			hfEnsureDockerd(t, b)
+		})
+		startUnit(t, b, unit)
+		pid := checkMainPID(t, b, unit)
+		id := containerID(t, b, unit)
+		restarts := b.Show(unit, "NRestarts")
+
+		// A restart: stop dockerd (it stops the container, killing it
+		// after --stop-timeout) and start it again at once, as
+		// `systemctl restart docker` would.
+		t0 := time.Now()
+		t.Logf("stopping dockerd at %s", t0.UTC().Format("15:04:05.000"))
+		if err := hfStopDockerd(b); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("dockerd stopped after %s; unit %s/%s, Result=%s, NRestarts=%s", time.Since(t0).Round(100*time.Millisecond),
+			b.Show(unit, "ActiveState"), b.Show(unit, "SubState"), b.Show(unit, "Result"), b.Show(unit, "NRestarts"))
+		if err := hfStartDockerd(b); err != nil {
+			t.Fatalf("start dockerd again: %v", err)
+		}
+		t.Logf("dockerd back after %s", time.Since(t0).Round(100*time.Millisecond))
+		// Left: inactive/failed/auto-restart, or already restarted.
+		if !waitForBool(20*time.Second-time.Since(t0), func() bool {
+			return b.Show(unit, "ActiveState") != "active" || b.Show(unit, "NRestarts") != restarts ||
+				b.Show(unit, "MainPID") != strconv.Itoa(pid)
+		}) {
+			t.Errorf("unit still active with the old (dead) container pid %d %s after dockerd's restart began", pid, time.Since(t0).Round(time.Second))
+		} else {
+			t.Logf("unit left the old container after %s (%s/%s, Result=%s, NRestarts=%s)", time.Since(t0).Round(100*time.Millisecond),
+				b.Show(unit, "ActiveState"), b.Show(unit, "SubState"), b.Show(unit, "Result"), b.Show(unit, "NRestarts"))
+		}
+		var newID string
+		if !waitForBool(longWait, func() bool {
+			if b.Show(unit, "ActiveState") != "active" {
+				return false
+			}
+			newID = containerID(t, b, unit)
+			return newID != "" && newID != id && hfRunning(b, unit)
+		}) {
+			t.Fatalf("unit not active again with a fresh running container within %s of dockerd's return (ActiveState=%s, container %q, old %q)",
+				longWait, b.Show(unit, "ActiveState"), newID, id)
+		}
+		checkMainPID(t, b, unit)
+		t.Logf("active again with container %s after %s (NRestarts=%s)", newID[:12], time.Since(t0).Round(100*time.Millisecond), b.Show(unit, "NRestarts"))
+	})
 }
 
 func TestFaultDockerdDown(t *testing.T) {

@@ -94,36 +94,31 @@ func TestHealthUnhealthyWatchdog(t *testing.T) {
 // no watchdog ping, unlike one that is not running (see
 // TestFaultDockerdLiveRestore). Not parallel: it freezes the box's dockerd.
 func TestHealthWedgedDockerdWatchdog(t *testing.T) {
-	hfDockerdMu.Lock()
-	defer hfDockerdMu.Unlock()
-	for _, f := range box.Flavours {
-		t.Run(string(f), func(t *testing.T) {
-			b := getBox(t, f)
-			unit := installUnit(t, b, unitSpec{
-				docker:       "--rm",
-				script:       `trap 'exit 0' TERM ABRT; while :; do sleep 0.2; done`,
-				serviceLines: []string{"WatchdogSec=3", "Restart=no", "TimeoutAbortSec=10"},
-			})
-			thaw := func() { _, _, _ = b.Exec("systemctl", "kill", "--kill-who=main", "-s", "CONT", box.DockerUnit) }
-			t.Cleanup(func() { thaw(); hfEnsureDockerd(t, b) }) // before the unit's cleanup, which needs dockerd
-			startUnit(t, b, unit)
-			t0 := time.Now()
-			if _, stderr, err := b.Exec("systemctl", "kill", "--kill-who=main", "-s", "STOP", box.DockerUnit); err != nil {
-				t.Fatalf("SIGSTOP dockerd: %v %s", err, stderr)
-			}
-			var res string
-			ok := waitForBool(20*time.Second, func() bool { res = b.Show(unit, "Result"); return res == "watchdog" })
-			took := time.Since(t0)
-			thaw()
-			if !ok {
-				t.Fatalf("Result = %q %s after dockerd froze, want watchdog (ActiveState=%s)", res, took.Round(time.Second), b.Show(unit, "ActiveState"))
-			}
-			t.Logf("Result=watchdog %s after dockerd froze", took.Round(100*time.Millisecond))
-			if j := b.Journal(unit); !strings.Contains(j, "withholding watchdog pings") || strings.Contains(j, "watchdog pings go on") {
-				t.Errorf("journal: want pings withheld, never excused:\n%s", j)
-			}
+	forEachFlavourAlone(t, func(t *testing.T, b *box.Box) {
+		unit := installUnit(t, b, unitSpec{
+			docker:       "--rm",
+			script:       `trap 'exit 0' TERM ABRT; while :; do sleep 0.2; done`,
+			serviceLines: []string{"WatchdogSec=3", "Restart=no", "TimeoutAbortSec=10"},
 		})
-	}
+		thaw := func() { _, _, _ = b.Exec("systemctl", "kill", "--kill-who=main", "-s", "CONT", box.DockerUnit) }
+		t.Cleanup(func() { thaw(); hfEnsureDockerd(t, b) }) // before the unit's cleanup, which needs dockerd
+		startUnit(t, b, unit)
+		t0 := time.Now()
+		if _, stderr, err := b.Exec("systemctl", "kill", "--kill-who=main", "-s", "STOP", box.DockerUnit); err != nil {
+			t.Fatalf("SIGSTOP dockerd: %v %s", err, stderr)
+		}
+		var res string
+		ok := waitForBool(20*time.Second, func() bool { res = b.Show(unit, "Result"); return res == "watchdog" })
+		took := time.Since(t0)
+		thaw()
+		if !ok {
+			t.Fatalf("Result = %q %s after dockerd froze, want watchdog (ActiveState=%s)", res, took.Round(time.Second), b.Show(unit, "ActiveState"))
+		}
+		t.Logf("Result=watchdog %s after dockerd froze", took.Round(100*time.Millisecond))
+		if j := b.Journal(unit); !strings.Contains(j, "withholding watchdog pings") || strings.Contains(j, "watchdog pings go on") {
+			t.Errorf("journal: want pings withheld, never excused:\n%s", j)
+		}
+	})
 }
 
 func TestHealthHealthyWatchdog(t *testing.T) {
