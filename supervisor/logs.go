@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"golang.org/x/sys/unix"
 
 	"github.com/systemd-docker/systemd-docker/metrics"
 	"github.com/systemd-docker/systemd-docker/states"
@@ -90,11 +89,10 @@ func (l *logCopier) Attach(ctx context.Context, id string, tty bool, since time.
 	}
 	var st *dockerapi.Stream
 	var err error
-	switch {
-	case since.IsZero():
+	if since.IsZero() {
 		s.from = time.Now() // attached before the start: every line is later
 		st, err = l.docker.Attach(ctx, id)
-	default:
+	} else {
 		// A new run of the container (docker restart), running already:
 		// its log since the old run ended, where the old run's last
 		// lines may show again.
@@ -362,24 +360,6 @@ func (t tailWriter) Write(p []byte) (int, error) {
 	n, err := t.w.Write(p)
 	t.tail.add(t.stream, p[:n], time.Now())
 	return n, err
-}
-
-// processEnded reports whether pid has exited, waiting up to endWait: the
-// stream of its output may end a moment before the exit shows.
-func processEnded(pid int) bool {
-	fd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		return errors.Is(err, unix.ESRCH)
-	}
-	defer unix.Close(fd)
-	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	for {
-		n, err := unix.Poll(fds, int(endWait/time.Millisecond))
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		return err == nil && n > 0
-	}
 }
 
 // countingWriter counts the bytes of one stream for the metrics.

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -462,23 +460,6 @@ func TestLogsNewAttachEndsTheOldSession(t *testing.T) {
 		t.Fatal("the old session still reconnects")
 	}
 	c.drain(t)
-}
-
-func TestProcessEnded(t *testing.T) {
-	if processEnded(os.Getpid()) {
-		t.Error("our own process counts as ended")
-	}
-	cmd := exec.Command("true")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pid := cmd.Process.Pid
-	if err := cmd.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if !processEnded(pid) {
-		t.Errorf("pid %d that exited counts as running", pid)
-	}
 }
 
 // docker restart: the new run's log, followed from the old run's end, may

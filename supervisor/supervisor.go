@@ -24,6 +24,7 @@ import (
 	"github.com/systemd-docker/systemd-docker/supervisor/cgroups"
 	"github.com/systemd-docker/systemd-docker/supervisor/dockerapi"
 	"github.com/systemd-docker/systemd-docker/supervisor/sdnotify"
+	"github.com/systemd-docker/systemd-docker/watchers"
 )
 
 // ExitFailure is docker run's code for a failure of its own or the daemon's.
@@ -144,7 +145,7 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 	}
 	s.logs = &logCopier{docker: docker, stdout: countingWriter{o.Stdout, "stdout", s.metrics},
 		stderr: countingWriter{o.Stderr, "stderr", s.metrics}, log: o.Log,
-		pid: func() int { return int(s.initPid.Load()) }, ended: processEnded, retry: 250 * time.Millisecond}
+		pid: func() int { return int(s.initPid.Load()) }, ended: func(pid int) bool { return watchers.Exited(pid, endWait) }, retry: 250 * time.Millisecond}
 	s.cgroups = &cgroupMover{m: &cgroups.Migrator{Log: o.Log}, selection: cfg.Cgroups, log: o.Log}
 
 	var env []string

@@ -74,3 +74,18 @@ func waitReadable(ctx context.Context, f *os.File) bool {
 	})
 	return err == nil && exited
 }
+
+// Exited reports whether process pid has ended, waiting up to wait for it
+// to end: for a caller that saw a sign of the end (its output closed) a
+// moment before the exit shows. A pid no pidfd can be opened for, other
+// than a gone one, counts as running.
+func Exited(pid int, wait time.Duration) bool {
+	f, err := PidExit{Pid: pid}.Open()
+	if err != nil {
+		return errors.Is(err, unix.ESRCH)
+	}
+	defer f.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	return waitReadable(ctx, f)
+}

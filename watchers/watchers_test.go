@@ -481,3 +481,26 @@ func TestDockerEventsDieCarriesExitCode(t *testing.T) {
 	cancel()
 	waitDone(t, done, 5*time.Second)
 }
+
+func TestExited(t *testing.T) {
+	if Exited(os.Getpid(), 50*time.Millisecond) {
+		t.Error("our own process counts as ended")
+	}
+	cmd := exec.Command("sleep", "0.1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	// Ends within the wait: seen as ended.
+	if !Exited(pid, 5*time.Second) {
+		t.Errorf("pid %d, which ended within the wait, counts as running", pid)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !Exited(pid, time.Millisecond) {
+		t.Errorf("pid %d, reaped, counts as running", pid)
+	}
+}
