@@ -9,6 +9,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -401,12 +402,13 @@ func TestFaultStopDuringStart(t *testing.T) {
 func TestFaultBadInput(t *testing.T) {
 	forEachFlavour(t, func(t *testing.T, b *box.Box) {
 		for _, tc := range []struct {
-			name  string
-			flags []string // before "run"
-			opts  []string // docker run flags
-			img   string
-			noRun bool   // leave "run" (and the docker run flags) out
-			want  string // the input the message must name
+			name   string
+			flags  []string // before "run"
+			opts   []string // docker run flags
+			img    string
+			noRun  bool     // leave "run" (and the docker run flags) out
+			want   string   // the input the message must name
+			docker []string // lines the docker CLI prints itself, besides our one
 		}{
 			{name: "restart", opts: []string{"--restart=always"}, want: "--restart=always"},
 			{name: "cgroups", flags: []string{"--cgroups=nosuch"}, want: "nosuch"},
@@ -416,6 +418,13 @@ func TestFaultBadInput(t *testing.T) {
 			{name: "docker-cli", flags: []string{"--docker-cli=/nonexistent/docker"}, want: "/nonexistent/docker"},
 			{name: "unknown-flag", flags: []string{"--frobnicate"}, want: "--frobnicate"},
 			{name: "missing-run", flags: []string{"--logs=false"}, noRun: true, want: "run"},
+			{name: "malformed-flag", flags: []string{"--logs=maybe"}, want: "--logs=maybe"},
+			// hfRunInBox's standard input is /dev/null, as under systemd's StandardInput=null.
+			{name: "interactive", opts: []string{"-i"}, want: "docker run -i needs a standard input"},
+			// The box has no network: the pull fails at once. Docker's own "Unable to
+			// find image" line comes before ours.
+			{name: "missing-image", img: "systemd-docker-test/nosuch:1", want: "systemd-docker-test/nosuch:1",
+				docker: []string{"Unable to find image 'systemd-docker-test/nosuch:1' locally"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				name := uniqueName(t)
@@ -437,7 +446,7 @@ func TestFaultBadInput(t *testing.T) {
 				}
 				var nonEmpty []string
 				for _, l := range lines(strings.TrimSpace(stderr)) {
-					if strings.TrimSpace(l) != "" {
+					if strings.TrimSpace(l) != "" && !slices.Contains(tc.docker, l) {
 						nonEmpty = append(nonEmpty, l)
 					}
 				}
@@ -452,6 +461,61 @@ func TestFaultBadInput(t *testing.T) {
 					t.Errorf("a container %s was created: %s", name, id)
 				}
 			})
+		}
+	})
+}
+
+// TestFaultBadInputInUnit: refused input under systemd ends the unit failed
+// with 125 and the reason in its journal, before any container exists.
+func TestFaultBadInputInUnit(t *testing.T) {
+	forEachFlavour(t, func(t *testing.T, b *box.Box) {
+		for _, tc := range []struct{ name, docker, want string }{
+			// StandardInput=null is systemd's default.
+			{"interactive", "--rm -i", "docker run -i needs a standard input"},
+			{"restart", "--rm --restart=always", "Restart=on-failure"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				unit := installUnit(t, b, unitSpec{docker: tc.docker, cmd: "true", serviceLines: []string{"Restart=no"}})
+				_, _, err := hfStart(b, unit, false)
+				if err == nil {
+					t.Errorf("systemctl start %s succeeded", unit)
+				}
+				if st := hfWaitState(t, b, unit, longWait, "inactive", "failed"); st != "failed" {
+					t.Errorf("ActiveState = %s, want failed", st)
+				}
+				if s := b.Show(unit, "ExecMainStatus"); s != "125" {
+					t.Errorf("ExecMainStatus = %s, want 125", s)
+				}
+				waitFor(t, shortWait, "the reason in the journal", func() bool {
+					return strings.Contains(b.Journal(unit), tc.want)
+				})
+				if id := containerID(t, b, unit); id != "" {
+					t.Errorf("a container %s was created: %s", unit, id)
+				}
+			})
+		}
+	})
+}
+
+// TestFaultDetachIgnored: docker run -d under the wrapper is ignored with a
+// note; the container runs in the foreground and its code is ours.
+func TestFaultDetachIgnored(t *testing.T) {
+	forEachFlavour(t, func(t *testing.T, b *box.Box) {
+		name := uniqueName(t)
+		stdout, stderr, code, _ := hfRunInBox(t, b, 60*time.Second, nil,
+			"run", "--rm", "-d", "--name", name, "--network", "none", image, "sh", "-c", "echo in-the-foreground; exit 3")
+		if code != 3 {
+			t.Errorf("exit %d, want the container's 3", code)
+		}
+		if !strings.Contains(stderr, "docker run -d is ignored") {
+			t.Errorf("stderr has no note that -d is ignored:\n%s", stderr)
+		}
+		if !strings.Contains(stdout, "in-the-foreground") {
+			t.Errorf("the container's output is not ours: stdout %q", stdout)
+		}
+		if id := containerID(t, b, name); id != "" {
+			_, _, _ = b.Docker("rm", "-f", name)
+			t.Errorf("container %s left behind: %s", name, id)
 		}
 	})
 }

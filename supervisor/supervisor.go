@@ -79,7 +79,7 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 	if r := run.Restart; r != "" && r != "no" {
 		return nil, fmt.Errorf("docker run --restart=%s cannot work under a supervisor: the container would restart behind systemd's back; remove it and use Restart=on-failure (or always) in the unit's [Service] section", r)
 	}
-	if run.Interactive && !stdinUsable() {
+	if run.Interactive && !stdinUsable(os.Stdin) {
 		return nil, fmt.Errorf("docker run -i needs a standard input, and this one is closed or /dev/null; remove -i, or set StandardInput= in the unit")
 	}
 	if err := checkSelection(cfg.Cgroups); err != nil {
@@ -200,15 +200,23 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 	return s, nil
 }
 
-func stdinUsable() bool {
-	fi, err := os.Stdin.Stat()
+// stdinUsable tells whether f can feed a container's -i: not closed, and not /dev/null
+// (systemd's StandardInput=null, the default). Character devices are told apart by device
+// number, not name: os.Stdin is named "/dev/stdin" whatever it is.
+func stdinUsable(f *os.File) bool {
+	fi, err := f.Stat()
 	if err != nil {
 		return false
 	}
-	if fi.Mode()&os.ModeCharDevice != 0 && fi.Name() == "null" {
-		return false
+	if fi.Mode()&os.ModeCharDevice == 0 {
+		return true
 	}
-	return true
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	var null syscall.Stat_t
+	if !ok || syscall.Stat(os.DevNull, &null) != nil {
+		return true
+	}
+	return st.Rdev != null.Rdev
 }
 
 func envValue(environ []string, name string) string {
