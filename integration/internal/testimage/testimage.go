@@ -113,15 +113,30 @@ func ImportArgs(tarball string) []string {
 }
 
 // ImportHost imports tarball into the daemon the docker client at dockerCLI
-// talks to (DOCKER_HOST of our environment).
+// talks to (DOCKER_HOST of our environment). The image it replaces under
+// Name is removed, so that runs do not pile up untagged images on the host.
 func ImportHost(dockerCLI, tarball string) error {
+	before := imageID(dockerCLI)
 	var buf bytes.Buffer
 	cmd := exec.Command(dockerCLI, ImportArgs(tarball)...)
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("docker import: %w: %s", err, buf.String())
 	}
+	if before != "" && before != imageID(dockerCLI) {
+		// Fails, harmlessly, while a container still uses it.
+		_ = exec.Command(dockerCLI, "image", "rm", before).Run()
+	}
 	return nil
+}
+
+// imageID is Name's image ID, or "" when there is none.
+func imageID(dockerCLI string) string {
+	out, err := exec.Command(dockerCLI, "image", "inspect", "--format", "{{.Id}}", Name).Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
 }
 
 func checkStatic(path string) error {
