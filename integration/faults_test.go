@@ -519,3 +519,36 @@ func TestFaultDetachIgnored(t *testing.T) {
 		}
 	})
 }
+
+// TestFaultStopTimeoutWarning: a TimeoutStopSec= not longer than the
+// container's stop timeout is named in the journal at start, with both values.
+func TestFaultStopTimeoutWarning(t *testing.T) {
+	forEachFlavour(t, func(t *testing.T, b *box.Box) {
+		for _, tc := range []struct {
+			name, docker, timeoutStop string
+			want                      string // "" for no warning
+		}{
+			{"shorter than --stop-timeout", "--rm --stop-timeout 10", "5", "TimeoutStopSec=5s of %s is not longer than the container's stop timeout (10s)"},
+			{"shorter than docker's default", "--rm", "8", "TimeoutStopSec=8s of %s is not longer than the container's stop timeout (10s)"},
+			{"longer", "--rm --stop-timeout 5", "40", ""},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				unit := installUnit(t, b, unitSpec{docker: tc.docker, script: unitIdleScript,
+					serviceLines: []string{"TimeoutStopSec=" + tc.timeoutStop}})
+				startUnit(t, b, unit)
+				if tc.want != "" {
+					want := fmt.Sprintf(tc.want, unit)
+					waitFor(t, shortWait, "the TimeoutStopSec warning in the journal", func() bool {
+						return strings.Contains(b.Journal(unit), want)
+					})
+					return
+				}
+				// The check runs beside create, with a 3 s deadline of its own.
+				time.Sleep(3 * time.Second)
+				if j := b.Journal(unit); strings.Contains(j, "TimeoutStopSec=") {
+					t.Errorf("a TimeoutStopSec warning for TimeoutStopSec=%s, --stop-timeout 5:\n%s", tc.timeoutStop, j)
+				}
+			})
+		}
+	})
+}
