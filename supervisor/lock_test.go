@@ -3,6 +3,7 @@ package supervisor
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -76,4 +77,52 @@ func TestSafeFileName(t *testing.T) {
 	if got := safeFileName("a/b\x00c"); got != "a_b_c" {
 		t.Errorf("safeFileName = %q", got)
 	}
+}
+
+func TestNameLockLeavesNoFile(t *testing.T) {
+	dir := t.TempDir()
+	l, err := lockName(dir, "web.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "name-web.service.lock")
+	if b, err := os.ReadFile(path); err != nil || strings.TrimSpace(string(b)) != strconv.Itoa(os.Getpid()) {
+		t.Errorf("lock file while held: %q, %v; want our pid", b, err)
+	}
+	l.Unlock()
+	if _, err := os.Lstat(path); !os.IsNotExist(err) {
+		t.Errorf("lock file left after Unlock: %v", err)
+	}
+}
+
+// A newcomer that opened the file just before the holder removed it, and
+// locks it just after, must not hold the name beside the next holder.
+func TestNameLockNewcomerOfARemovedFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "name-x.lock")
+	holder, err := lockName(dir, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	late, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer late.Close()
+	holder.Unlock()
+	next, err := lockName(dir, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Unlock()
+	if locked, err := lockOpened(late, path, "x"); locked || err != nil {
+		t.Errorf("lockOpened of the removed file = %v, %v; want false, nil (open the path again)", locked, err)
+	}
+	// And with nobody at the path yet, the newcomer's retry creates it.
+	next.Unlock()
+	again, err := lockName(dir, "x")
+	if err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	again.Unlock()
 }
