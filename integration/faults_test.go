@@ -9,6 +9,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/systemd-docker/systemd-docker/integration/internal/box"
+	"github.com/systemd-docker/systemd-docker/supervisor/sdnotify"
 )
 
 // hfRunInBox runs the binary under test inside the box (not in a unit) with
@@ -64,12 +66,31 @@ func hfWrapperPids(t *testing.T, b *box.Box, unit string) []int {
 	return out
 }
 
+// hfNotifyDir is the host directory of the --notify socket mounted into the container.
+func hfNotifyDir(t *testing.T, b *box.Box, name string) string {
+	t.Helper()
+	out, stderr, err := b.Docker("inspect", "--format", `{{range .Mounts}}{{if eq .Destination "`+sdnotify.ContainerSocket+`"}}{{.Source}}{{end}}{{end}}`, name)
+	if err != nil || strings.TrimSpace(out) == "" {
+		t.Fatalf("the --notify socket of %s: %q, %v: %s", name, out, err, stderr)
+	}
+	return filepath.Dir(strings.TrimSpace(out))
+}
+
+// hfGone fails t if path exists in the box.
+func hfGone(t *testing.T, b *box.Box, path, what string) {
+	t.Helper()
+	if _, _, err := b.Exec("test", "-e", path); err == nil {
+		t.Errorf("%s left behind: %s", what, path)
+	}
+}
+
 func TestFaultWrapperKilled(t *testing.T) {
 	forEachFlavour(t, func(t *testing.T, b *box.Box) {
-		unit := installUnit(t, b, unitSpec{docker: "--rm", script: unitIdleScript})
+		unit := installUnit(t, b, unitSpec{flags: "--notify", docker: "--rm", script: "sdnotify READY=1; " + unitIdleScript})
 		startUnit(t, b, unit)
 		pid := checkMainPID(t, b, unit)
 		id := containerID(t, b, unit)
+		oldNotify := hfNotifyDir(t, b, unit)
 		wp := hfWrapperPids(t, b, unit)
 		if len(wp) != 1 {
 			t.Fatalf("systemd-docker processes in %s's cgroup: %v, want one", unit, wp)
@@ -113,6 +134,18 @@ func TestFaultWrapperKilled(t *testing.T) {
 			t.Errorf("systemd-docker processes after restart: %v, want one", wp)
 		}
 		t.Logf("container before %s (pid %d), after %s (pid %d)", id[:12], pid, rows[0][:12], newPid)
+
+		// What the killed supervisor left in /run is cleaned up by the next
+		// one (its notify socket directory), or by a clean stop (the rest).
+		hfGone(t, b, oldNotify, "the killed supervisor's notify directory")
+		newNotify := hfNotifyDir(t, b, unit)
+		ctx, cancel = context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		if _, stderr, err := b.ExecContext(ctx, "systemctl", "stop", unit); err != nil {
+			t.Fatalf("systemctl stop: %v: %s", err, stderr)
+		}
+		hfGone(t, b, newNotify, "the notify directory")
+		hfGone(t, b, "/run/systemd-docker/name-"+unit+".lock", "the name lock")
 	})
 }
 

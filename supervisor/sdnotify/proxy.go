@@ -61,6 +61,7 @@ func NewProxy(runDir string, to *Notifier) (*Proxy, error) {
 	if err := os.MkdirAll(runDir, 0o755); err != nil {
 		return nil, fmt.Errorf("notify proxy: %w", err)
 	}
+	sweepStale(runDir)
 	dir, err := os.MkdirTemp(runDir, "notify-")
 	if err != nil {
 		return nil, fmt.Errorf("notify proxy: %w", err)
@@ -85,6 +86,36 @@ func NewProxy(runDir string, to *Notifier) (*Proxy, error) {
 		return nil, fmt.Errorf("notify proxy: %w", err)
 	}
 	return &Proxy{HostPath: path, dir: dir, conn: conn, to: to}, nil
+}
+
+// sweepStale removes the socket directories of proxies whose supervisor
+// died without Close (SIGKILL, OOM): nobody is bound to their socket any
+// more, so a datagram to it is refused. A directory still being set up
+// (no socket yet) or another user's is left alone.
+func sweepStale(runDir string) {
+	entries, err := os.ReadDir(runDir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), "notify-") {
+			continue
+		}
+		dir := filepath.Join(runDir, e.Name())
+		var st unix.Stat_t
+		if unix.Lstat(dir, &st) != nil || int(st.Uid) != os.Geteuid() {
+			continue
+		}
+		path := filepath.Join(dir, "notify.sock")
+		c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: path, Net: "unixgram"})
+		if err == nil {
+			c.Close()
+			continue
+		}
+		if errors.Is(err, unix.ECONNREFUSED) {
+			_ = os.RemoveAll(dir)
+		}
+	}
 }
 
 func setPassCred(c *net.UnixConn) error {

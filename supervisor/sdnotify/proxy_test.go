@@ -471,6 +471,44 @@ func TestNewProxyDirectory(t *testing.T) {
 	}
 }
 
+// A proxy whose supervisor was SIGKILLed leaves its directory; the next
+// proxy removes it, and nothing that is still in use.
+func TestNewProxySweepsStaleDirectories(t *testing.T) {
+	runDir := t.TempDir()
+	n := &Notifier{}
+	live, err := NewProxy(runDir, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	dead, err := NewProxy(runDir, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead.conn.Close() // as a SIGKILL would: the socket file stays, nobody is bound
+	settingUp := filepath.Join(runDir, "notify-settingup")
+	other := filepath.Join(runDir, "other")
+	for _, d := range []string{settingUp, other} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	p, err := NewProxy(runDir, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := os.Lstat(filepath.Dir(dead.HostPath)); !os.IsNotExist(err) {
+		t.Errorf("the dead proxy's directory is still there: %v", err)
+	}
+	for _, path := range []string{live.HostPath, settingUp, other, p.HostPath} {
+		if _, err := os.Lstat(path); err != nil {
+			t.Errorf("%s was removed: %v", path, err)
+		}
+	}
+}
+
 func TestNewProxyBadRunDir(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
