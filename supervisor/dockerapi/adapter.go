@@ -25,8 +25,8 @@ import (
 
 // CallTimeout bounds every daemon call that is not a stream: long enough
 // for a daemon busy starting many containers at once, short enough that a
-// wedged one ends in an error.
-const CallTimeout = 60 * time.Second
+// wedged one ends in an error. A variable only so that tests can shorten it.
+var CallTimeout = 60 * time.Second
 
 // Adapter implements states.Docker and what the supervisor and watchers need.
 type Adapter struct {
