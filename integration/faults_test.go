@@ -456,6 +456,7 @@ func TestFaultBadInput(t *testing.T) {
 			{name: "interactive", opts: []string{"-i"}, want: "docker run -i needs a standard input"},
 			// The box has no network: the pull fails at once. Docker's own "Unable to
 			// find image" line comes before ours.
+			{name: "template-name", opts: []string{"--name", "web@1.service"}, want: "use --name %p-%i"},
 			{name: "missing-image", img: "systemd-docker-test/nosuch:1", want: "systemd-docker-test/nosuch:1",
 				docker: []string{"Unable to find image 'systemd-docker-test/nosuch:1' locally"}},
 		} {
@@ -527,6 +528,30 @@ func TestFaultBadInputInUnit(t *testing.T) {
 				}
 			})
 		}
+		// A template unit's %n (NAME@INSTANCE.service) is no docker name.
+		t.Run("template --name %n", func(t *testing.T) {
+			needBinary(t)
+			tmpl := uniqueName(t) + "@.service"
+			unit := strings.Replace(tmpl, "@", "@1", 1)
+			if err := b.WriteUnit(tmpl, unitSpec{docker: "--rm", cmd: "true", serviceLines: []string{"Restart=no"}}.text()); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				_, _, _ = b.Exec("systemctl", "stop", unit)
+				_, _, _ = b.Exec("systemctl", "reset-failed", unit)
+				_ = b.RemoveUnit(tmpl)
+			})
+			_, _, _ = hfStart(b, unit, false)
+			if st := hfWaitState(t, b, unit, longWait, "inactive", "failed"); st != "failed" {
+				t.Errorf("ActiveState = %s, want failed", st)
+			}
+			if s := b.Show(unit, "ExecMainStatus"); s != "125" {
+				t.Errorf("ExecMainStatus = %s, want 125", s)
+			}
+			waitFor(t, shortWait, "the hint in the journal", func() bool {
+				return strings.Contains(b.Journal(unit), "use --name %p-%i")
+			})
+		})
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,6 +79,9 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 	}
 	if r := run.Restart; r != "" && r != "no" {
 		return nil, fmt.Errorf("docker run --restart=%s cannot work under a supervisor: the container would restart behind systemd's back; remove it and use Restart=on-failure (or always) in the unit's [Service] section", r)
+	}
+	if err := checkContainerName(run.Name); err != nil {
+		return nil, err
 	}
 	if run.Interactive && !stdinUsable(os.Stdin) {
 		return nil, fmt.Errorf("docker run -i needs a standard input, and this one is closed or /dev/null; remove -i, or set StandardInput= in the unit")
@@ -198,6 +202,23 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 		PidFile: pidFile{cfg.PidFile}, Log: o.Log}
 	s.machine = states.New(spec, ports, s.observe)
 	return s, nil
+}
+
+// containerName is what docker accepts as a container name.
+var containerName = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
+
+// checkContainerName refuses, before anything is created, a --name docker
+// would refuse; "" (no --name) is fine. A template unit's %n (web@1.service)
+// is the usual case.
+func checkContainerName(name string) error {
+	if name == "" || containerName.MatchString(name) {
+		return nil
+	}
+	hint := ""
+	if strings.Contains(name, "@") {
+		hint = "; in a template unit, %n contains '@': use --name %p-%i"
+	}
+	return fmt.Errorf("docker run --name %q: docker allows only [a-zA-Z0-9][a-zA-Z0-9_.-] in container names, at least two characters%s", name, hint)
 }
 
 // stdinUsable tells whether f can feed a container's -i: not closed, and not /dev/null
