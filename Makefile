@@ -14,9 +14,13 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/systemd-docker
 
-# Unit tests: no daemon, no root needed.
+# Unit tests: no daemon, no root needed. staticcheck (pinned; fetched by the go command) also
+# reads the integration code.
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 test-unit:
 	$(GO) vet ./...
+	$(GO) vet -tags integration ./integration/...
+	$(STATICCHECK) -tags integration ./...
 	$(GO) test -race -count=1 ./...
 
 # Real dockerd on the host plus the systemd-as-PID-1 boxes (root).

@@ -95,7 +95,7 @@ func call(ctx context.Context) (context.Context, context.CancelFunc) {
 }
 
 func notFound(err error) error {
-	if err != nil && client.IsErrNotFound(err) {
+	if err != nil && cerrdefs.IsNotFound(err) {
 		return fmt.Errorf("%w: %v", states.ErrNotFound, err)
 	}
 	return err
@@ -144,7 +144,7 @@ func (a *Adapter) Create(ctx context.Context, spec states.CreateSpec) (string, e
 	cancel()
 	start := time.Now()
 	id, cerr := a.cli.Create(ctx, spec)
-	if err != nil && client.IsErrNotFound(err) {
+	if err != nil && cerrdefs.IsNotFound(err) {
 		a.pulled = time.Since(start)
 	}
 	return id, cerr
@@ -176,7 +176,7 @@ func (a *Adapter) Stop(ctx context.Context, id, signal string, timeout *int) err
 	ctx, cancel := context.WithTimeout(ctx, wait+CallTimeout)
 	defer cancel()
 	err := a.api.ContainerStop(ctx, id, container.StopOptions{Signal: signal, Timeout: timeout})
-	if err != nil && client.IsErrNotFound(err) {
+	if err != nil && cerrdefs.IsNotFound(err) {
 		return nil
 	}
 	return err
@@ -224,7 +224,7 @@ func (a *Adapter) Wait(ctx context.Context, id string) (states.Container, error)
 			if ctx.Err() != nil {
 				return c, ctx.Err()
 			}
-			if client.IsErrNotFound(err) {
+			if cerrdefs.IsNotFound(err) {
 				return c, notFound(err)
 			}
 			// The stream broke (daemon restart?): look again.
@@ -283,7 +283,7 @@ func (a *Adapter) Remove(ctx context.Context, id string) error {
 	ctx, cancel := call(ctx)
 	defer cancel()
 	err := a.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
-	if err == nil || client.IsErrNotFound(err) || strings.Contains(err.Error(), "is already in progress") {
+	if err == nil || cerrdefs.IsNotFound(err) || strings.Contains(err.Error(), "is already in progress") {
 		return nil
 	}
 	return err

@@ -77,7 +77,8 @@ func NewProxy(runDir string, to *Notifier) (*Proxy, error) {
 		return nil, fmt.Errorf("notify proxy: listen on %s: %w", path, err)
 	}
 	// Any user in the container may speak; the directory keeps host users out.
-	if err := os.Chmod(path, 0o666); err == nil {
+	err = os.Chmod(path, 0o666)
+	if err == nil {
 		err = setPassCred(conn)
 	}
 	if err != nil {
