@@ -23,18 +23,7 @@ type cgroupMover struct {
 func (c *cgroupMover) Migrate(ctx context.Context, pid int, containerID string) error {
 	res, err := c.m.Migrate(ctx, cgroups.Target{Pid: pid, ContainerID: containerID, Selection: c.selection})
 	c.moved += len(res.Moved)
-	if len(res.Skipped) > 0 {
-		// One line for all: on hybrid hosts this is the normal case for
-		// every v1 controller systemd does not manage for the unit.
-		names := make([]string, len(res.Skipped))
-		for i, s := range res.Skipped {
-			names[i] = s.Hierarchy
-			c.log.Debug("cgroup hierarchy left to docker", zap.String("hierarchy", s.Hierarchy),
-				zap.String("dir", s.Dir), zap.String("reason", s.Reason))
-		}
-		c.log.Warn("cgroup hierarchies left to docker, where its limits stay in force: the unit has no cgroup there",
-			zap.Strings("hierarchies", names))
-	}
+	c.reportSkipped(res.Skipped)
 	if errors.Is(err, cgroups.ErrGone) {
 		return fmt.Errorf("%w: %w", states.ErrProcessGone, err)
 	}
@@ -60,4 +49,31 @@ func checkSelection(selection []string) error {
 	}
 	_, err = cgroups.Select(selection, hs)
 	return err
+}
+
+// reportSkipped says in one warning line each which selected hierarchies
+// were left to docker: those where the unit has no cgroup (on hybrid hosts
+// the normal case for every v1 controller systemd does not manage for the
+// unit), and those where we ourselves are outside the cgroup namespace
+// (started with nsenter from outside, say): we are in no unit there.
+func (c *cgroupMover) reportSkipped(skipped []cgroups.Skip) {
+	var noUnit, outside []string
+	for _, s := range skipped {
+		c.log.Debug("cgroup hierarchy left to docker", zap.String("hierarchy", s.Hierarchy),
+			zap.String("dir", s.Dir), zap.String("reason", s.Reason))
+		if s.Outside {
+			outside = append(outside, s.Hierarchy)
+		} else {
+			noUnit = append(noUnit, s.Hierarchy)
+		}
+	}
+	if len(outside) > 0 {
+		c.log.Warn("systemd-docker's own cgroup lies outside its cgroup namespace, so it is in no unit to move the container into: "+
+			"the container stays where docker put it (start systemd-docker from a unit, or from a shell inside this cgroup namespace)",
+			zap.Strings("hierarchies", outside))
+	}
+	if len(noUnit) > 0 {
+		c.log.Warn("cgroup hierarchies left to docker, where its limits stay in force: the unit has no cgroup there",
+			zap.Strings("hierarchies", noUnit))
+	}
 }

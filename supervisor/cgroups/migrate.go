@@ -64,6 +64,10 @@ type Skip struct {
 	Hierarchy string // Hierarchy.Name()
 	Dir       string // the directory concerned, if any
 	Reason    string
+	// Outside: the destination process's cgroup lies outside our cgroup
+	// namespace (its path begins with "/.."), so it is in no cgroup we
+	// could name: not in a unit of the systemd we see.
+	Outside bool
 }
 
 // Result reports what Migrate did.
@@ -151,6 +155,11 @@ func (m *Migrator) Migrate(ctx context.Context, t Target) (Result, error) {
 			log.Debug("container already in destination cgroup", zap.String("hierarchy", name), zap.String("path", h.Path))
 			continue
 		}
+		if outsideNamespace(d.Path) {
+			res.Skipped = append(res.Skipped, Skip{Hierarchy: name, Outside: true,
+				Reason: fmt.Sprintf("the destination process %s is in cgroup %s, outside this cgroup namespace; the container stays in %s", into, d.Path, h.Path)})
+			continue
+		}
 		sm, err := findMount(mounts, h, h.Path)
 		if errors.Is(err, errNotMounted) {
 			res.Skipped = append(res.Skipped, Skip{Hierarchy: name, Reason: "hierarchy " + name + " is not mounted in this mount namespace"})
@@ -159,6 +168,13 @@ func (m *Migrator) Migrate(ctx context.Context, t Target) (Result, error) {
 			return res, err
 		}
 		dm, err := findMount(mounts, h, d.Path)
+		if errors.Is(err, errOutsideMounts) {
+			// Not in our cgroup namespace, or in none of this mount
+			// namespace's view of the hierarchy: no unit here holds it.
+			res.Skipped = append(res.Skipped, Skip{Hierarchy: name, Outside: true,
+				Reason: fmt.Sprintf("the destination process %s is in cgroup %s, outside every mount of %s here; the container stays in %s", into, d.Path, name, h.Path)})
+			continue
+		}
 		if err != nil {
 			return res, fmt.Errorf("cgroups: hierarchy %s: destination: %w", name, err)
 		}
@@ -189,6 +205,14 @@ func (m *Migrator) Migrate(ctx context.Context, t Target) (Result, error) {
 		return res, fmt.Errorf("cgroups: container pid %d: %w", t.Pid, ErrGone)
 	}
 	return res, nil
+}
+
+// outsideNamespace tells whether a /proc/PID/cgroup path names a cgroup
+// outside the reader's cgroup namespace (cgroup_namespaces(7)): "/..",
+// "/../..", "/../x" and so on. Such a process was put into its cgroup from
+// outside (nsenter keeps the caller's), and no mount here holds it.
+func outsideNamespace(p string) bool {
+	return p == "/.." || strings.HasPrefix(p, "/../")
 }
 
 // rank orders hierarchies: v1 controllers, named v1 hierarchies, v2.

@@ -727,3 +727,65 @@ func TestDefaultWrite(t *testing.T) {
 		t.Errorf("cgroup.procs = %q", b)
 	}
 }
+
+// TestMigrateDestinationOutsideNamespace: a wrapper entered into the box
+// with nsenter keeps a cgroup outside the box's cgroup namespace, and its
+// /proc/self/cgroup reads "0::/../.." (pure v2) or "/.." per hierarchy: it is
+// in no unit, so nothing moves, and each such hierarchy is skipped, marked
+// Outside, never an error.
+func TestMigrateDestinationOutsideNamespace(t *testing.T) {
+	for _, tt := range []struct {
+		name, layout, wrapperCg string
+		outside                 []string // skipped as outside
+	}{
+		{"pure v2, two levels up", "unified", "0::/../..\n", []string{"unified"}},
+		{"pure v2, one level up", "unified", "0::/..\n", []string{"unified"}},
+		{"pure v2, a sibling's subtree", "unified", "0::/../user.slice/x.scope\n", []string{"unified"}},
+		{"hybrid, tracking hierarchies outside", "hybrid",
+			strings.Replace(strings.Replace(fixture(t, "hybrid/cgroup-wrapper"),
+				"1:name=systemd:/system.slice/web.service", "1:name=systemd:/../..", 1),
+				"0::/system.slice/web.service", "0::/..", 1),
+			[]string{"name=systemd", "unified"}},
+		// Without a cgroup namespace (hybrid nspawn box) the path is the
+		// host's, outside the subtree the box mounts.
+		{"nspawn, host cgroup outside the box's mounts", "nspawn",
+			"10:memory:/user.slice\n1:name=systemd:/user.slice/session-1.scope\n0::/user.slice/session-1.scope\n",
+			[]string{"memory", "name=systemd", "unified"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newFakeHost(t, tt.layout, "", tt.wrapperCg)
+			h.process(1000, 900, "sh")
+			for _, s := range h.src {
+				h.setProcs(h.dir(s.Name(), s.Path), 1000)
+			}
+			for _, d := range h.dst {
+				if m, err := findMount(h.mounts, d, d.Path); err == nil {
+					dir, _ := m.Dir(d.Path)
+					h.setProcs(dir)
+				}
+			}
+
+			res, err := h.migrator(nil).Migrate(context.Background(), Target{Pid: 1000, ContainerID: testID})
+			if err != nil {
+				t.Fatalf("Migrate: %v, want no error", err)
+			}
+			var outside []string
+			for _, s := range res.Skipped {
+				if s.Outside {
+					outside = append(outside, s.Hierarchy)
+					if !strings.Contains(s.Reason, "outside") {
+						t.Errorf("reason %q does not say why", s.Reason)
+					}
+				}
+			}
+			if !slices.Equal(outside, tt.outside) {
+				t.Errorf("skipped as outside: %v, want %v (result %+v)", outside, tt.outside, res)
+			}
+			for _, name := range tt.outside {
+				if contains(res.Hierarchies, name) {
+					t.Errorf("%s was written: %v", name, h.writes)
+				}
+			}
+		})
+	}
+}

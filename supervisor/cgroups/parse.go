@@ -275,12 +275,15 @@ func findMount(ms []Mount, h Hierarchy, cgroupPath string) (Mount, error) {
 		}
 	}
 	if found {
-		return Mount{}, fmt.Errorf("cgroups: hierarchy %s: cgroup %q is outside every mount of the hierarchy", h.Name(), cgroupPath)
+		return Mount{}, fmt.Errorf("cgroups: hierarchy %s: cgroup %q is %w", h.Name(), cgroupPath, errOutsideMounts)
 	}
 	return Mount{}, errNotMounted
 }
 
-var errNotMounted = errors.New("hierarchy is not mounted")
+var (
+	errNotMounted    = errors.New("hierarchy is not mounted")
+	errOutsideMounts = errors.New("outside every mount of the hierarchy")
+)
 
 // SelectionError is returned by Select when an entry of the selection names
 // no hierarchy of the host.
