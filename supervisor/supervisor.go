@@ -12,7 +12,6 @@ import (
 	"io"
 	"os"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -24,6 +23,7 @@ import (
 	"github.com/systemd-docker/systemd-docker/states"
 	"github.com/systemd-docker/systemd-docker/supervisor/cgroups"
 	"github.com/systemd-docker/systemd-docker/supervisor/dockerapi"
+	"github.com/systemd-docker/systemd-docker/supervisor/runargs"
 	"github.com/systemd-docker/systemd-docker/supervisor/sdnotify"
 	"github.com/systemd-docker/systemd-docker/watchers"
 )
@@ -74,7 +74,7 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 		o.DrainTimeout = 10 * time.Second
 	}
 	run := cfg.Run
-	if slices.ContainsFunc(run.Options, func(o string) bool { return o == "--help" || strings.HasPrefix(o, "--help=") }) {
+	if run.Help {
 		return nil, fmt.Errorf("docker run --help does not describe a container; remove it (see `docker run --help` for docker's flags)")
 	}
 	if r := run.Restart; r != "" && r != "no" {
@@ -83,14 +83,11 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 	if err := checkContainerName(run.Name); err != nil {
 		return nil, err
 	}
-	if run.Interactive && !stdinUsable(os.Stdin) {
-		return nil, fmt.Errorf("docker run -i needs a standard input, and this one is closed or /dev/null; remove -i, or set StandardInput= in the unit")
-	}
 	if err := checkSelection(cfg.Cgroups); err != nil {
 		return nil, err
 	}
 	if cfg.PidFile != "" {
-		if err := (pidFile{cfg.PidFile}).checkWritable(); err != nil {
+		if err := (pidFile{cfg.PidFile}).check(); err != nil {
 			return nil, err
 		}
 	}
@@ -125,9 +122,7 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 			return nil, err
 		}
 	}
-	if run.Detach {
-		o.Log.Info("docker run -d is ignored: systemd-docker supervises the container itself (see --logs=false for detach mode)")
-	}
+	noteIgnored(o.Log, run, stdinUsable(os.Stdin))
 
 	s := &supervisor{cfg: cfg, opts: o, log: o.Log, docker: docker,
 		notifier: notifier, pull: pull,
@@ -219,6 +214,28 @@ func checkContainerName(name string) error {
 		hint = "; in a template unit, %n contains '@': use --name %p-%i"
 	}
 	return fmt.Errorf("docker run --name %q: docker allows only [a-zA-Z0-9][a-zA-Z0-9_.-] in container names, at least two characters%s", name, hint)
+}
+
+// noteIgnored says, once each at INFO, which of the docker run arguments
+// mean nothing under a supervisor and are left as they are or out; none of
+// them fails a unit that worked with the original systemd-docker, which ran
+// `docker run -d` and so never attached a client either.
+func noteIgnored(log *zap.Logger, run runargs.Args, stdin bool) {
+	if run.Detach {
+		log.Info("docker run -d is ignored: systemd-docker supervises the container itself (see --logs=false for detach mode)")
+	}
+	if len(run.Dropped) > 0 {
+		log.Info("docker run flags for an attached client are left out (docker create does not know them, and no client attaches)",
+			zap.String("dropped", strings.Join(run.Dropped, " ")))
+	}
+	if run.Interactive {
+		why := "systemd-docker's standard input is /dev/null or closed (StandardInput=null, systemd's default)"
+		if stdin {
+			why = "systemd-docker never forwards its standard input, as the original did not"
+		}
+		log.Info("docker run -i: the container is created with an open standard input, and none is attached: "+why,
+			zap.Bool("tty", run.TTY))
+	}
 }
 
 // stdinUsable tells whether f can feed a container's -i: not closed, and not /dev/null

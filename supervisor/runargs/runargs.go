@@ -22,7 +22,8 @@ import (
 type Args struct {
 	// Options are the docker run options, in order and verbatim, without the
 	// ones the wrapper handles itself: --rm and -d/--detach in any spelling
-	// (--rm=false, --detach=true, the d of a group such as -dit → -it).
+	// (--rm=false, --detach=true, the d of a group such as -dit → -it), and
+	// the run-only flags `docker create` refuses (see Dropped).
 	Options []string
 	// Image is the first argument after the options.
 	Image string
@@ -37,7 +38,16 @@ type Args struct {
 	Restart     string // --restart value, "" when absent
 	StopSignal  string // --stop-signal value, "" when absent
 	StopTimeout *int   // --stop-timeout value in seconds, nil when absent
+	Help        bool   // --help (last one wins; --help=false is no request)
+	// Dropped are the run-only flags left out of Options, as given:
+	// --sig-proxy and --detach-keys, which `docker create` does not know
+	// and which mean nothing when no client attaches a terminal.
+	Dropped []string
 }
+
+// runOnly are the `docker run` flags that `docker create` refuses (Docker
+// 20.10 to 28): they steer the attached client, which we are not.
+var runOnly = map[string]bool{"sig-proxy": true, "detach-keys": true}
 
 // Error is a problem with the docker run arguments.
 type Error struct {
@@ -128,10 +138,24 @@ func (a *Args) long(args []string, i int) (int, error) {
 					arg, value, name, name, name)
 			}
 		}
-		if a.setBool(name, b) {
+		switch {
+		case runOnly[name]:
+			a.Dropped = append(a.Dropped, arg)
+		case a.setBool(name, b):
 			a.Options = append(a.Options, arg)
 		}
 		return i + 1, nil
+	}
+	if runOnly[name] {
+		if hasValue {
+			a.Dropped = append(a.Dropped, arg)
+			return i + 1, nil
+		}
+		if i+1 >= len(args) {
+			return 0, errorf(args, i, "docker run flag %q needs a value: write --%s=VALUE or --%s VALUE, before the image", arg, name, name)
+		}
+		a.Dropped = append(a.Dropped, arg, args[i+1])
+		return i + 2, nil
 	}
 	if hasValue {
 		a.Options = append(a.Options, arg)
@@ -225,6 +249,8 @@ func (a *Args) setBool(name string, b bool) bool {
 		a.TTY = b
 	case "interactive":
 		a.Interactive = b
+	case "help":
+		a.Help = b
 	}
 	return true
 }

@@ -69,10 +69,24 @@ func TestParse(t *testing.T) {
 		{"bool flags never take next", []string{"-P", "--privileged", "--init", "--read-only", "--oom-kill-disable",
 			"--no-healthcheck", "--sig-proxy", "--help", "-q", "--quiet", "--use-api-socket", "--disable-content-trust", "img", "x"},
 			Args{Options: []string{"-P", "--privileged", "--init", "--read-only", "--oom-kill-disable",
-				"--no-healthcheck", "--sig-proxy", "--help", "-q", "--quiet", "--use-api-socket", "--disable-content-trust"},
-				Image: "img", Command: []string{"x"}}},
+				"--no-healthcheck", "--help", "-q", "--quiet", "--use-api-socket", "--disable-content-trust"},
+				Image: "img", Command: []string{"x"}, Help: true, Dropped: []string{"--sig-proxy"}}},
 		{"bool =false", []string{"--sig-proxy=false", "--privileged=true", "img"},
-			Args{Options: []string{"--sig-proxy=false", "--privileged=true"}, Image: "img"}},
+			Args{Options: []string{"--privileged=true"}, Image: "img", Dropped: []string{"--sig-proxy=false"}}},
+		// Flags of the attached client, unknown to docker create: left out.
+		{"sig-proxy", []string{"--sig-proxy", "img"}, Args{Image: "img", Dropped: []string{"--sig-proxy"}}},
+		{"sig-proxy=true", []string{"--sig-proxy=true", "img"}, Args{Image: "img", Dropped: []string{"--sig-proxy=true"}}},
+		{"detach-keys value", []string{"--detach-keys", "ctrl-x,x", "-e", "A=1", "img"},
+			Args{Options: []string{"-e", "A=1"}, Image: "img", Dropped: []string{"--detach-keys", "ctrl-x,x"}}},
+		{"detach-keys=", []string{"--detach-keys=ctrl-p,q", "img"}, Args{Image: "img", Dropped: []string{"--detach-keys=ctrl-p,q"}}},
+		{"detach-keys takes next even if dash", []string{"--detach-keys", "--rm", "img"},
+			Args{Image: "img", Dropped: []string{"--detach-keys", "--rm"}}},
+		{"help", []string{"--help", "img"}, Args{Options: []string{"--help"}, Image: "img", Help: true}},
+		{"help=false is no request", []string{"--help=false", "img"}, Args{Options: []string{"--help=false"}, Image: "img"}},
+		{"help last wins", []string{"--help", "--help=0", "img"}, Args{Options: []string{"--help", "--help=0"}, Image: "img"}},
+		// Never docker run flags (20.10–28): taken as they are only with a value.
+		{"credentialspec= kept as unknown", []string{"--credentialspec=x", "img"},
+			Args{Options: []string{"--credentialspec=x"}, Image: "img"}},
 		{"restart, stop signal, stop timeout",
 			[]string{"--restart", "always", "--stop-signal=SIGINT", "--stop-timeout", "30", "img"},
 			Args{Options: []string{"--restart", "always", "--stop-signal=SIGINT", "--stop-timeout", "30"}, Image: "img",
@@ -112,8 +126,11 @@ func assertArgs(t *testing.T, got, want Args) {
 	}
 	if got.Name != want.Name || got.Remove != want.Remove || got.Detach != want.Detach ||
 		got.TTY != want.TTY || got.Interactive != want.Interactive ||
-		got.Restart != want.Restart || got.StopSignal != want.StopSignal {
+		got.Restart != want.Restart || got.StopSignal != want.StopSignal || got.Help != want.Help {
 		t.Errorf("fields = %+v, want %+v", got, want)
+	}
+	if !slices.Equal(got.Dropped, want.Dropped) {
+		t.Errorf("Dropped = %q, want %q", got.Dropped, want.Dropped)
 	}
 	switch {
 	case (got.StopTimeout == nil) != (want.StopTimeout == nil):
@@ -152,6 +169,12 @@ func TestParseErrors(t *testing.T) {
 		{"image after -- begins with dash", []string{"--", "-img"}, "-img", []string{`image "-img" begins with "-"`}},
 		{"lone dash", []string{"-"}, "-", []string{`image "-"`}},
 		{"empty image", []string{"--rm", ""}, "", []string{"empty image name"}},
+		{"detach-keys value missing", []string{"--detach-keys"}, "--detach-keys", []string{`"--detach-keys" needs a value`}},
+		{"credentialspec is no docker run flag", []string{"--credentialspec", "x", "img"}, "--credentialspec",
+			[]string{`unknown docker run flag "--credentialspec"`}},
+		{"init-path is no docker run flag", []string{"--init-path", "/x", "img"}, "--init-path",
+			[]string{`unknown docker run flag "--init-path"`}},
+		{"bad bool sig-proxy", []string{"--sig-proxy=maybe", "img"}, "--sig-proxy=maybe", []string{`"maybe" is not a boolean`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -188,7 +211,7 @@ func roundTrip(t *testing.T, a Args) {
 		t.Fatalf("re-parsing %q: %v", again, err)
 	}
 	want := a
-	want.Remove, want.Detach = false, false
+	want.Remove, want.Detach, want.Dropped = false, false, nil
 	assertArgs(t, b, want)
 	if a.Hash() != b.Hash() {
 		t.Errorf("hash changed on re-parse")
@@ -204,6 +227,7 @@ func TestRoundTrip(t *testing.T) {
 		{"--name", "--rm", "--", "img", "-d"},
 		{"--future=1", "-e", "-d", "img"},
 		{"-pd", "-e=", "img"},
+		{"--sig-proxy=false", "--detach-keys", "ctrl-x", "--help=false", "img"},
 	}
 	for _, in := range inputs {
 		a, err := Parse(in)
@@ -271,6 +295,11 @@ func TestFlagTable(t *testing.T) {
 	for c, name := range shortFlags {
 		if _, ok := longFlags[name]; !ok {
 			t.Errorf("-%c maps to unknown --%s", c, name)
+		}
+	}
+	for name := range runOnly {
+		if _, ok := longFlags[name]; !ok {
+			t.Errorf("run-only --%s is not in the flag table", name)
 		}
 	}
 }
