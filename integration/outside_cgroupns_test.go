@@ -75,7 +75,7 @@ func TestOutsideCgroupNamespace(t *testing.T) {
 		}
 		name := uniqueName(t)
 		stdout, stderr, code := runFromHostCgroup(t, b, dir, box.ShareMount+"/systemd-docker",
-			"run", "--rm", "--name", name, "--network", "none", image, "sh", "-c", "echo from-outside; exit 3")
+			"run", "--rm", "--name", name, "--network", "none", image, "sh", "-c", "sleep 1; echo from-outside; exit 3")
 		t.Logf("/proc/self/cgroup from there:\n%sstderr:\n%s", cg, stderr)
 		if code != 3 {
 			t.Errorf("exit %d, want the container's 3", code)

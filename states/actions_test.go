@@ -492,6 +492,65 @@ func TestStop(t *testing.T) {
 	}
 }
 
+func TestKill(t *testing.T) {
+	tests := []struct {
+		name      string
+		spec      Spec
+		id        string
+		findIDs   []string
+		stopErr   error
+		waitErr   error
+		removeErr error
+		want      Event
+		wantErr   []string
+		wantCode  int
+		wantCalls []string
+	}{
+		{name: "kill at once, collect the code, remove with --rm", spec: Spec{Remove: true}, id: longID, want: EvKilled, wantCode: 137,
+			wantCalls: []string{"notify.Stopping systemd's watchdog fired: killing the container", "docker.Stop " + longID,
+				"docker.Wait " + longID, "docker.Remove " + longID}},
+		{name: "without --rm the container stays", spec: Spec{}, id: longID, want: EvKilled, wantCode: 137,
+			wantCalls: []string{"notify.Stopping systemd's watchdog fired: killing the container", "docker.Stop " + longID,
+				"docker.Wait " + longID}},
+		{name: "no ID: found by invocation", spec: Spec{Invocation: "inv", Remove: true}, findIDs: []string{longID}, want: EvKilled,
+			wantCode: 137, wantCalls: []string{"docker.FindByLabel " + LabelInvocation + "=inv", "notify.Stopping systemd's watchdog fired: killing the container",
+				"docker.Stop " + longID, "docker.Wait " + longID, "docker.Remove " + longID}},
+		{name: "no container yet: nothing to kill", spec: Spec{Invocation: "inv", Remove: true}, want: EvKilled,
+			wantCalls: []string{"docker.FindByLabel " + LabelInvocation + "=inv"}},
+		{name: "kill fails", spec: Spec{Remove: true}, id: longID, stopErr: errBoom, wantErr: []string{"kill container " + shortID, "boom"},
+			wantCalls: []string{"notify.Stopping systemd's watchdog fired: killing the container", "docker.Stop " + longID}},
+		{name: "wait fails", spec: Spec{Remove: true}, id: longID, waitErr: errBoom, wantErr: []string{shortID, "boom"},
+			wantCalls: []string{"notify.Stopping systemd's watchdog fired: killing the container", "docker.Stop " + longID, "docker.Wait " + longID}},
+		{name: "remove fails: says how", spec: Spec{Remove: true, Name: "web"}, id: longID, removeErr: errBoom, wantCode: 137,
+			wantErr: []string{"remove container " + shortID, "docker rm -f"},
+			wantCalls: []string{"notify.Stopping systemd's watchdog fired: killing the container", "docker.Stop " + longID,
+				"docker.Wait " + longID, "docker.Remove " + longID}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld()
+			w.docker.FindIDs, w.docker.StopErr, w.docker.RemoveErr = tt.findIDs, tt.stopErr, tt.removeErr
+			w.docker.WaitResult, w.docker.WaitErr = Container{ExitCode: 137}, tt.waitErr
+			m := w.machineIn(tt.spec, Kill)
+			m.facts.ContainerID = tt.id
+			ev, err := m.Act(context.Background())
+			checkErr(t, err, tt.wantErr...)
+			if ev != tt.want {
+				t.Errorf("event %q, want %q", ev, tt.want)
+			}
+			if got := m.Facts().ExitCode; got != tt.wantCode {
+				t.Errorf("exit code %d, want %d", got, tt.wantCode)
+			}
+			checkCalls(t, w.rec, tt.wantCalls)
+			for _, s := range w.docker.stops {
+				if s.Signal != "SIGKILL" || s.Timeout == nil || *s.Timeout != 0 {
+					t.Errorf("Stop(%q, %q, %v): want SIGKILL with no grace (0)", s.ID, s.Signal, s.Timeout)
+				}
+			}
+		})
+	}
+}
+
 func TestRemove(t *testing.T) {
 	tests := []struct {
 		name       string

@@ -90,6 +90,8 @@ func (m *Machine) Act(ctx context.Context) (Event, error) {
 		return m.watch(ctx)
 	case Stop:
 		return m.stop(ctx)
+	case Kill:
+		return m.kill(ctx)
 	case Remove:
 		return m.remove(ctx)
 	}
@@ -97,13 +99,15 @@ func (m *Machine) Act(ctx context.Context) (Event, error) {
 }
 
 // Interruptible reports whether the current action may be cut short by
-// ev (EvStop, EvExited or EvRestarted): the supervisor then cancels the action.
+// ev (EvStop, EvWatchdog, EvExited or EvRestarted): the supervisor then
+// cancels the action.
 func (m *Machine) Interruptible(ev Event) bool {
-	return (ev == EvStop || ev == EvExited || ev == EvRestarted) && m.Can(ev)
+	return (ev == EvStop || ev == EvWatchdog || ev == EvExited || ev == EvRestarted) && m.Can(ev)
 }
 
 // Resolve chooses the event that ends the current state, given what the
-// action returned and the interrupt (EvStop, EvExited or "") that arrived
+// action returned and the interrupt (EvStop, EvWatchdog, EvExited,
+// EvRestarted or "") that arrived
 // while it ran. An allowed interrupt wins; a failed action aborts (stop,
 // then remove) when a container of ours exists, and fails otherwise.
 func (m *Machine) Resolve(ev Event, err error, interrupt Event) Event {
@@ -116,6 +120,9 @@ func (m *Machine) Resolve(ev Event, err error, interrupt Event) Event {
 		}
 		if interrupt == EvStop && m.facts.StopReason == "" {
 			m.facts.StopReason = "stop requested"
+		}
+		if interrupt == EvWatchdog {
+			m.facts.StopReason = "systemd's watchdog fired"
 		}
 		return interrupt
 	}

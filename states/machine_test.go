@@ -95,7 +95,7 @@ func TestInterruptible(t *testing.T) {
 		for _, ev := range AllEvents {
 			m := newWorld().machineIn(Spec{}, s)
 			_, ok := table[s][ev]
-			want := ok && (ev == EvStop || ev == EvExited || ev == EvRestarted)
+			want := ok && (ev == EvStop || ev == EvWatchdog || ev == EvExited || ev == EvRestarted)
 			if got := m.Interruptible(ev); got != want {
 				t.Errorf("Interruptible(%q) in %q = %t, want %t", ev, s, got, want)
 			}
@@ -191,6 +191,27 @@ func TestLifecycle(t *testing.T) {
 			wantState: Done, wantCode: 3,
 			wantCalls: []string{"notify.Ready", "notify.Stopping", "docker.Stop " + longID, "docker.Wait", "docker.Remove"},
 			noCalls:   []string{"notify.Reclaim"},
+		},
+		{
+			name:       "systemd's watchdog fires while watching: kill at once, remove, failed",
+			spec:       base,
+			interrupts: map[State]Event{Watch: EvWatchdog},
+			want: []step{{Lookup, EvNotFound, Create}, {Create, EvCreated, Start}, {Start, EvStarted, MigrateCgroups},
+				{MigrateCgroups, EvMigrated, Notify}, {Notify, EvNotified, Watch}, {Watch, EvWatchdog, Kill},
+				{Kill, EvKilled, Failed}},
+			wantState: Failed, wantCode: 3,
+			wantCalls: []string{"notify.Ready", "notify.Stopping", "docker.Stop " + longID, "docker.Wait", "docker.Remove"},
+			noCalls:   []string{"notify.Reclaim"},
+		},
+		{
+			name:       "systemd's watchdog fires during a graceful stop: killed at once",
+			spec:       base,
+			interrupts: map[State]Event{Watch: EvStop, Stop: EvWatchdog},
+			want: []step{{Lookup, EvNotFound, Create}, {Create, EvCreated, Start}, {Start, EvStarted, MigrateCgroups},
+				{MigrateCgroups, EvMigrated, Notify}, {Notify, EvNotified, Watch}, {Watch, EvStop, Stop},
+				{Stop, EvWatchdog, Kill}, {Kill, EvKilled, Failed}},
+			wantState: Failed, wantCode: 3,
+			wantCalls: []string{"notify.Stopping", "docker.Stop " + longID, "docker.Wait", "docker.Remove"},
 		},
 		{
 			name:       "container exits during migration",

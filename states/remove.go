@@ -12,7 +12,6 @@ import (
 // with --rm, removes the container and its anonymous volumes, as `docker
 // run --rm` does.
 func (m *Machine) remove(ctx context.Context) (Event, error) {
-	id := m.facts.ContainerID
 	if m.facts.Exited {
 		// Reclaim first: systemd's round trip overlaps Docker's own
 		// bookkeeping of the exit, which Wait has to wait for.
@@ -37,15 +36,25 @@ func (m *Machine) remove(ctx context.Context) (Event, error) {
 			}
 		}
 	}
+	if err := m.removeContainer(ctx); err != nil {
+		return "", err
+	}
+	return EvRemoved, nil
+}
+
+// removeContainer removes the container with --rm, as `docker run --rm`
+// does; without --rm, or without a container, it does nothing.
+func (m *Machine) removeContainer(ctx context.Context) error {
+	id := m.facts.ContainerID
 	if !m.spec.Remove || id == "" {
-		return EvRemoved, nil
+		return nil
 	}
 	if err := m.ports.Docker.Remove(ctx, id); err != nil {
 		if m.spec.Name != "" {
-			return "", fmt.Errorf("remove container %s: %w; it will be removed at the next start, or run `docker rm -f %s`",
+			return fmt.Errorf("remove container %s: %w; it will be removed at the next start, or run `docker rm -f %s`",
 				short(id), err, short(id))
 		}
-		return "", fmt.Errorf("remove container %s: %w; remove it with `docker rm -f %s`", short(id), err, short(id))
+		return fmt.Errorf("remove container %s: %w; remove it with `docker rm -f %s`", short(id), err, short(id))
 	}
-	return EvRemoved, nil
+	return nil
 }

@@ -10,15 +10,10 @@ import (
 // then kill; and waits for its exit code. After an interrupted create it
 // finds the container by our invocation label.
 func (m *Machine) stop(ctx context.Context) (Event, error) {
-	if m.facts.ContainerID == "" {
-		ids, err := m.ports.Docker.FindByLabel(ctx, LabelInvocation, m.spec.Invocation)
-		if err != nil {
-			return "", fmt.Errorf("find the container this invocation created: %w", err)
-		}
-		if len(ids) == 0 {
-			return EvStopped, nil
-		}
-		m.facts.ContainerID = ids[0]
+	if found, err := m.findOurs(ctx); err != nil {
+		return "", err
+	} else if !found {
+		return EvStopped, nil
 	}
 	id := m.facts.ContainerID
 	if err := m.ports.Notifier.Stopping(m.stopStatus()); err != nil {
@@ -31,6 +26,24 @@ func (m *Machine) stop(ctx context.Context) (Event, error) {
 		return "", err
 	}
 	return EvStopped, nil
+}
+
+// findOurs makes sure the container's ID is known: after a create that
+// was cut short it looks for the container by our invocation label. found
+// is false when this invocation made none.
+func (m *Machine) findOurs(ctx context.Context) (found bool, err error) {
+	if m.facts.ContainerID != "" {
+		return true, nil
+	}
+	ids, err := m.ports.Docker.FindByLabel(ctx, LabelInvocation, m.spec.Invocation)
+	if err != nil {
+		return false, fmt.Errorf("find the container this invocation created: %w", err)
+	}
+	if len(ids) == 0 {
+		return false, nil
+	}
+	m.facts.ContainerID = ids[0]
+	return true, nil
 }
 
 func (m *Machine) stopStatus() string {

@@ -15,13 +15,14 @@ const (
 	Notify         State = "notify"
 	Watch          State = "watch"
 	Stop           State = "stop"
+	Kill           State = "kill"
 	Remove         State = "remove"
 	Done           State = "done"
 	Failed         State = "failed"
 )
 
 // AllStates lists every state, in lifecycle order.
-var AllStates = []State{Lookup, CleanupStale, Create, Start, MigrateCgroups, Notify, Watch, Stop, Remove, Done, Failed}
+var AllStates = []State{Lookup, CleanupStale, Create, Start, MigrateCgroups, Notify, Watch, Stop, Kill, Remove, Done, Failed}
 
 // Terminal reports whether the machine stops in s.
 func (s State) Terminal() bool { return s == Done || s == Failed }
@@ -45,13 +46,15 @@ const (
 	EvStop      Event = "stop"      // a stop was requested (SIGTERM/SIGINT)
 	EvAbort     Event = "abort"     // an action failed while a container exists: stop it
 	EvStopped   Event = "stopped"   // stop: the container is no longer running
+	EvWatchdog  Event = "watchdog"  // systemd's watchdog fired (its WatchdogSignal=, SIGABRT): kill at once
+	EvKilled    Event = "killed"    // kill: the container is killed and, with --rm, removed
 	EvRemoved   Event = "removed"   // remove: removal done (or not wanted)
 	EvFail      Event = "fail"      // an action failed and there is nothing to clean up
 )
 
 // AllEvents lists every event.
 var AllEvents = []Event{EvNotFound, EvStale, EvAdopt, EvCleaned, EvCreated, EvStarted, EvMigrated,
-	EvNotified, EvDetached, EvExited, EvRestarted, EvStop, EvAbort, EvStopped, EvRemoved, EvFail}
+	EvNotified, EvDetached, EvExited, EvRestarted, EvStop, EvAbort, EvStopped, EvWatchdog, EvKilled, EvRemoved, EvFail}
 
 // Transitions is the whole table: for each event, the states it leaves
 // and the state it enters.
@@ -74,8 +77,11 @@ var Transitions = []struct {
 	{EvStop, []State{Lookup, CleanupStale, Create, Start, MigrateCgroups, Notify, Watch}, Stop},
 	{EvAbort, []State{Create, Start, MigrateCgroups, Notify, Watch}, Stop},
 	{EvStopped, []State{Stop}, Remove},
+	// systemd gave up on the unit: no graceful stop, the unit has failed.
+	{EvWatchdog, []State{Lookup, CleanupStale, Create, Start, MigrateCgroups, Notify, Watch, Stop}, Kill},
+	{EvKilled, []State{Kill}, Failed},
 	{EvRemoved, []State{Remove}, Done},
-	{EvFail, []State{Lookup, CleanupStale, Create, Start, MigrateCgroups, Notify, Watch, Stop, Remove}, Failed},
+	{EvFail, []State{Lookup, CleanupStale, Create, Start, MigrateCgroups, Notify, Watch, Stop, Kill, Remove}, Failed},
 }
 
 func fsmEvents() fsm.Events {

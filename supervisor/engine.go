@@ -183,6 +183,15 @@ func (s *supervisor) handle(in inputEvent) states.Event {
 				zap.String("state", string(s.machine.State())))
 		}
 		return states.EvStop
+	case watchers.WatchdogFired:
+		why := s.withheld
+		if why == "" {
+			why = "no ping was withheld: the container asked for it (WATCHDOG=trigger), or systemd-docker was starved of CPU"
+		}
+		s.log.Error("systemd's watchdog fired (WatchdogSec=): killing the container at once; the unit has failed",
+			zap.String("signal", in.Signal.String()), zap.String("pings_withheld_because", why),
+			zap.String("state", string(s.machine.State())))
+		return states.EvWatchdog
 	case watchers.Forward:
 		if f.ContainerID != "" && f.Started {
 			id, sig := f.ContainerID, in.Signal

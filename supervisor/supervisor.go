@@ -87,7 +87,7 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 		return nil, err
 	}
 	if cfg.PidFile != "" {
-		if err := (pidFile{cfg.PidFile}).check(); err != nil {
+		if err := (pidFile{cfg.PidFile}).checkWritable(); err != nil {
 			return nil, err
 		}
 	}

@@ -27,6 +27,10 @@ const (
 	Killed
 	// Started: Docker started the container (again).
 	Started
+	// WatchdogFired: systemd's watchdog fired and systemd sent us its
+	// WatchdogSignal= (SIGABRT unless the unit says otherwise): systemd
+	// has given up on the unit.
+	WatchdogFired
 )
 
 func (k Kind) String() string {
@@ -47,6 +51,8 @@ func (k Kind) String() string {
 		return "killed"
 	case Started:
 		return "started"
+	case WatchdogFired:
+		return "watchdog-fired"
 	}
 	return "unknown"
 }
@@ -54,7 +60,7 @@ func (k Kind) String() string {
 // Event is one thing a watcher saw.
 type Event struct {
 	Kind   Kind
-	Signal syscall.Signal // Stop, Forward
+	Signal syscall.Signal // Stop, Forward, WatchdogFired
 	Source string         // which watcher: "signal", "pidfd", "docker events", "watchdog"
 	Health Health         // Tick, HealthChanged (Status only)
 	Pid    int            // Exit from a pidfd: the process that ended

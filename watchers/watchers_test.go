@@ -187,7 +187,7 @@ func TestPidExitConfirmErrorKeepsWatching(t *testing.T) {
 // kill the test binary; it is never stopped, for the same reason.
 func TestSignals(t *testing.T) {
 	guard := make(chan os.Signal, 64)
-	signal.Notify(guard, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGHUP)
+	signal.Notify(guard, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGHUP, syscall.SIGABRT)
 	go func() {
 		for range guard {
 		}
@@ -201,6 +201,7 @@ func TestSignals(t *testing.T) {
 		{syscall.SIGHUP, Forward},
 		{syscall.SIGTERM, Stop},
 		{syscall.SIGINT, Stop},
+		{syscall.SIGABRT, WatchdogFired},
 	}
 	for _, tt := range tests {
 		t.Run(tt.sig.String(), func(t *testing.T) {
