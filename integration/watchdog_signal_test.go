@@ -76,8 +76,13 @@ func TestWatchdogSignalEndsTheUnit(t *testing.T) {
 		if v, ok := hfGauge(mf, "systemd_docker_state", map[string]string{"state": "failed", "unit": unit}); !ok || v != 1 {
 			t.Errorf("final metrics: state=\"failed\" = %v (present %v), want 1:\n%s", v, ok, text)
 		}
-		if v, ok := hfGauge(mf, "systemd_docker_transitions_total", map[string]string{"event": "watchdog", "unit": unit}); !ok || v != 1 {
-			t.Errorf("final metrics: no transition by the watchdog event:\n%s", text)
+		for _, tr := range []map[string]string{
+			{"from": "watch", "to": "kill", "event": "watchdog", "unit": unit},
+			{"from": "kill", "to": "failed", "event": "killed", "unit": unit},
+		} {
+			if v, ok := hfGauge(mf, "systemd_docker_transitions_total", tr); !ok || v != 1 {
+				t.Errorf("final metrics: transition %v = %v (present %v), want 1:\n%s", tr, v, ok, text)
+			}
 		}
 		if v, ok := hfGauge(mf, "systemd_docker_exit_code", map[string]string{"unit": unit}); !ok || v != 137 {
 			t.Errorf("final metrics: exit_code = %v (present %v), want 137 (killed):\n%s", v, ok, text)
