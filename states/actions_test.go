@@ -434,6 +434,8 @@ func TestStop(t *testing.T) {
 		findErr   error
 		stopErr   error
 		stoppingE error
+		announced bool
+		reclaimE  error
 		wait      Container
 		waitErr   error
 		want      Event
@@ -451,6 +453,12 @@ func TestStop(t *testing.T) {
 			wantCalls: []string{"notify.Stopping stopping (SIGQUIT, 7s)", "docker.Stop " + longID, "docker.Wait " + longID}},
 		{name: "Stopping fails: stop anyway", spec: Spec{}, id: longID, stoppingE: errBoom, want: EvStopped, wantID: longID,
 			wantCalls: []string{"notify.Stopping stopping (its stop signal)", "docker.Stop " + longID, "docker.Wait " + longID}},
+		{name: "announced: the main-process role back first", spec: Spec{}, id: longID, announced: true,
+			wait: Container{ExitCode: 7}, want: EvStopped, wantID: longID, wantCode: 7,
+			wantCalls: []string{"notify.Reclaim", "notify.Stopping stopping (its stop signal)", "docker.Stop " + longID, "docker.Wait " + longID}},
+		{name: "announced, reclaim fails: stop anyway", spec: Spec{}, id: longID, announced: true, reclaimE: errBoom,
+			wait: Container{ExitCode: 7}, want: EvStopped, wantID: longID, wantCode: 7,
+			wantCalls: []string{"notify.Reclaim", "notify.Stopping stopping (its stop signal)", "docker.Stop " + longID, "docker.Wait " + longID}},
 		{name: "no ID: found by invocation", spec: Spec{Invocation: "inv"}, findIDs: []string{longID},
 			wait: Container{ExitCode: 1}, want: EvStopped, wantID: longID, wantCode: 1,
 			wantCalls: []string{"docker.FindByLabel " + LabelInvocation + "=inv", "notify.Stopping stopping (its stop signal)",
@@ -469,9 +477,9 @@ func TestStop(t *testing.T) {
 			w := newWorld()
 			w.docker.FindIDs, w.docker.FindErr, w.docker.StopErr = tt.findIDs, tt.findErr, tt.stopErr
 			w.docker.WaitResult, w.docker.WaitErr = tt.wait, tt.waitErr
-			w.notifier.StoppingErr = tt.stoppingE
+			w.notifier.StoppingErr, w.notifier.ReclaimErr = tt.stoppingE, tt.reclaimE
 			m := w.machineIn(tt.spec, Stop)
-			m.facts.ContainerID = tt.id
+			m.facts.ContainerID, m.facts.Announced = tt.id, tt.announced
 			ev, err := m.Act(context.Background())
 			checkErr(t, err, tt.wantErr...)
 			if ev != tt.want {

@@ -16,6 +16,7 @@ func (m *Machine) stop(ctx context.Context) (Event, error) {
 		return EvStopped, nil
 	}
 	id := m.facts.ContainerID
+	m.reclaimBeforeStopping()
 	if err := m.ports.Notifier.Stopping(m.stopStatus()); err != nil {
 		m.ports.Log.Warn("tell systemd we are stopping", logError(err))
 	}
@@ -44,6 +45,21 @@ func (m *Machine) findOurs(ctx context.Context) (found bool, err error) {
 	}
 	m.facts.ContainerID = ids[0]
 	return true, nil
+}
+
+// reclaimBeforeStopping takes the main-process role back from an
+// announced container before STOPPING=1, after which systemd takes no
+// MAINPID=: so that, when the stop did not come from systemd (a SIGTERM
+// sent to us, e.g. by kill or systemctl kill), systemd records our exit
+// status, the container's code. While systemd itself stops the unit it
+// ignores the MAINPID=; nothing is lost by asking.
+func (m *Machine) reclaimBeforeStopping() {
+	if !m.facts.Announced {
+		return
+	}
+	if err := m.ports.Notifier.Reclaim(); err != nil {
+		m.ports.Log.Warn("hand the main process role back from the container", logError(err))
+	}
 }
 
 func (m *Machine) stopStatus() string {
