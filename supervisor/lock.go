@@ -1,6 +1,8 @@
 package supervisor
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -21,11 +23,10 @@ type nameLock struct {
 	path string
 }
 
+// lockName takes the lock of a container name in dir, the run directory
+// (see runDir), which must exist.
 func lockName(dir, name string) (*nameLock, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("lock container name %q: %w", name, err)
-	}
-	path := filepath.Join(dir, "name-"+safeFileName(name)+".lock")
+	path := filepath.Join(dir, lockFileName(name))
 	for {
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
 		if err != nil {
@@ -36,11 +37,34 @@ func lockName(dir, name string) (*nameLock, error) {
 			return nil, err
 		}
 		if locked {
+			// 0644 whatever the umask (UMask=0077 would make it 0600), like
+			// the pid file: anyone may read which pid holds the name.
+			_ = f.Chmod(0o644)
 			_ = f.Truncate(0)
 			_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 			return &nameLock{f: f, path: path}, nil
 		}
 	}
+}
+
+// maxFileName is NAME_MAX of Linux file systems (tmpfs, ext4, xfs, btrfs).
+const maxFileName = 255
+
+// lockFileName is the name of the lock file of a container name:
+// name-NAME.lock. Docker sets no length limit on names; one too long for
+// that (over 245 bytes) becomes name-<its first 64 bytes>+<128 bits of
+// its SHA-256 in hex>.lock. '+' is not allowed in container names, so
+// that form never meets the file of a shorter name, and the names that
+// fit keep the file they have always had. Docker's optional leading '/'
+// is no part of the name ("/web" is "web").
+func lockFileName(name string) string {
+	name = strings.TrimPrefix(name, "/")
+	file := "name-" + safeFileName(name) + ".lock"
+	if len(file) <= maxFileName {
+		return file
+	}
+	sum := sha256.Sum256([]byte(name))
+	return "name-" + safeFileName(name[:64]) + "+" + hex.EncodeToString(sum[:16]) + ".lock"
 }
 
 // lockOpened locks f, opened at path. It is false, and closes f, when the

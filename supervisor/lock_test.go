@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestNameLockIsExclusive(t *testing.T) {
@@ -125,4 +127,90 @@ func TestNameLockNewcomerOfARemovedFile(t *testing.T) {
 		t.Fatalf("retry: %v", err)
 	}
 	again.Unlock()
+}
+
+func TestLockFileName(t *testing.T) {
+	fits := "a" + strings.Repeat("b", 244) // name-<it>.lock is 255 bytes: NAME_MAX
+	long := "a" + strings.Repeat("b", 249)
+	tests := []struct {
+		name, want string // want "" : the hashed form
+	}{
+		{"web.service", "name-web.service.lock"},
+		{"/web.service", "name-web.service.lock"},
+		{fits, "name-" + fits + ".lock"},
+		{long, ""},
+		{"/" + long, ""},
+	}
+	for _, tt := range tests {
+		got := lockFileName(tt.name)
+		if tt.want != "" {
+			if got != tt.want {
+				t.Errorf("lockFileName(%d bytes) = %q, want %q", len(tt.name), got, tt.want)
+			}
+			continue
+		}
+		if len(got) > 255 || !strings.HasPrefix(got, "name-"+long[:64]+"+") || !strings.HasSuffix(got, ".lock") {
+			t.Errorf("lockFileName(%d bytes) = %q, want name-<its first 64 bytes>+<hash>.lock", len(tt.name), got)
+		}
+	}
+	if lockFileName(long) != lockFileName("/"+long) {
+		t.Error("a long name and the same with docker's leading slash have different lock files")
+	}
+	if other := long[:249] + "c"; lockFileName(long) == lockFileName(other) {
+		t.Errorf("two long names differing in their last byte share the lock file %q", lockFileName(long))
+	}
+}
+
+// Docker sets no length limit on container names: a name too long for
+// name-NAME.lock still gets a lock, exclusive as any other.
+func TestNameLockLongName(t *testing.T) {
+	dir := t.TempDir()
+	long := "a" + strings.Repeat("b", 249)
+	l, err := lockName(dir, long)
+	if err != nil {
+		t.Fatalf("lock of a %d-byte name: %v", len(long), err)
+	}
+	defer l.Unlock()
+	if _, err := lockName(dir, "/"+long); err == nil || !strings.Contains(err.Error(), "already supervised") {
+		t.Errorf("second lock of the same long name: %v, want already supervised", err)
+	}
+	other, err := lockName(dir, long[:249]+"c")
+	if err != nil {
+		t.Fatalf("another long name with the same beginning: %v", err)
+	}
+	other.Unlock()
+}
+
+// "/web" is docker's spelling of "web": one container, one lock.
+func TestNameLockLeadingSlash(t *testing.T) {
+	dir := t.TempDir()
+	l, err := lockName(dir, "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	if _, err := lockName(dir, "/web"); err == nil {
+		t.Error(`"/web" locked while "web" is held`)
+	}
+}
+
+// The lock file is 0644 whatever the umask, as README says.
+func TestNameLockFileMode(t *testing.T) {
+	for _, umask := range []int{0o022, 0o077} {
+		dir := t.TempDir()
+		old := unix.Umask(umask)
+		l, err := lockName(dir, "web")
+		unix.Umask(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(filepath.Join(dir, "name-web.lock"))
+		l.Unlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o644 {
+			t.Errorf("umask %04o: lock file mode %v, want 0644", umask, fi.Mode().Perm())
+		}
+	}
 }

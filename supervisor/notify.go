@@ -71,15 +71,6 @@ func (n *notifyPort) Reclaim() error {
 	return n.reclaimErr
 }
 
-// runDir is where private sockets go: /run/systemd-docker as root, else
-// the temporary directory.
-func runDir() string {
-	if os.Geteuid() == 0 {
-		return "/run/systemd-docker"
-	}
-	return filepath.Join(os.TempDir(), "systemd-docker")
-}
-
 // otherPidNamespace tells whether pid is a live process outside the pid
 // namespace of the container's init process. A sender that has exited
 // already (`sdnotify READY=1` as a container's last step does) cannot be

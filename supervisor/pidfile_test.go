@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestPidFileWrite(t *testing.T) {
@@ -93,56 +96,161 @@ func TestPidFileWriteMissingDirectory(t *testing.T) {
 }
 
 func TestPidFileRemove(t *testing.T) {
+	const ours = 4242
 	tests := []struct {
 		name    string
-		content string // "" : no file
-		pid     int
+		setup   func(t *testing.T, dir, path string) // what is at path; nil: nothing
 		removed bool
+		check   func(t *testing.T, dir, path string) // what must be true after Remove
 	}{
-		{name: "ours", content: "4242\n", pid: 4242, removed: true},
-		{name: "another pid", content: "4243\n", pid: 4242},
-		{name: "a prefix of ours", content: "42\n", pid: 4242},
-		{name: "no newline", content: "4242", pid: 4242},
-		{name: "no file", pid: 4242},
+		{name: "ours", setup: writeAt("4242\n"), removed: true},
+		{name: "another pid", setup: writeAt("4243\n")},
+		{name: "a prefix of ours", setup: writeAt("42\n")},
+		{name: "ours and more", setup: writeAt("4242\n4242\n")},
+		{name: "no newline", setup: writeAt("4242")},
+		{name: "ours followed by a megabyte", setup: writeAt("4242\n" + strings.Repeat("x", 1<<20))},
+		{name: "no file"},
+		{name: "a FIFO", setup: func(t *testing.T, _, path string) {
+			if err := unix.Mkfifo(path, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, check: isType(os.ModeNamedPipe)},
+		{name: "a symlink to a file holding ours", setup: func(t *testing.T, dir, path string) {
+			target := filepath.Join(dir, "target")
+			writeAt("4242\n")(t, dir, target)
+			if err := os.Symlink(target, path); err != nil {
+				t.Fatal(err)
+			}
+		}, check: func(t *testing.T, dir, path string) {
+			isType(os.ModeSymlink)(t, dir, path)
+			if b, err := os.ReadFile(filepath.Join(dir, "target")); err != nil || string(b) != "4242\n" {
+				t.Errorf("symlink target: %q, %v; want it untouched", b, err)
+			}
+		}},
+		{name: "a symlink to /dev/zero", setup: func(t *testing.T, _, path string) {
+			if err := os.Symlink("/dev/zero", path); err != nil {
+				t.Fatal(err)
+			}
+		}, check: isType(os.ModeSymlink)},
+		{name: "a symlink to a FIFO", setup: func(t *testing.T, dir, path string) {
+			fifo := filepath.Join(dir, "fifo")
+			if err := unix.Mkfifo(fifo, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(fifo, path); err != nil {
+				t.Fatal(err)
+			}
+		}, check: isType(os.ModeSymlink)},
+		{name: "a directory", setup: func(t *testing.T, _, path string) {
+			if err := os.Mkdir(path, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}, check: isType(os.ModeDir)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "web.pid")
-			if tt.content != "" {
-				if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
-					t.Fatal(err)
-				}
+			dir := t.TempDir()
+			path := filepath.Join(dir, "web.pid")
+			if tt.setup != nil {
+				tt.setup(t, dir, path)
 			}
-			pidFile{path}.Remove(tt.pid)
-			_, err := os.Stat(path)
+			// The old code blocked for ever on a FIFO and read /dev/zero
+			// until memory ran out: bound the wait instead of hanging.
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				pidFile{path}.Remove(ours)
+			}()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatalf("Remove(%d) did not return within 5 s", ours)
+			}
+			_, err := os.Lstat(path)
 			exists := err == nil
-			if tt.content != "" && exists == tt.removed {
-				t.Errorf("file exists = %t after Remove(%d) of %q, want removed %t", exists, tt.pid, tt.content, tt.removed)
-			}
-			if tt.content == "" && exists {
+			switch {
+			case tt.setup == nil && exists:
 				t.Errorf("Remove created %s", path)
+			case tt.setup != nil && exists == tt.removed:
+				t.Errorf("%s exists = %t after Remove(%d), want removed %t", path, exists, ours, tt.removed)
+			}
+			if tt.check != nil {
+				tt.check(t, dir, path)
 			}
 		})
 	}
 }
 
-func TestPidFileCheckWritable(t *testing.T) {
+// A relative pid file path is looked up in the working directory.
+func TestPidFileRemoveRelative(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := (pidFile{"web.pid"}).Write(4242); err != nil {
+		t.Fatal(err)
+	}
+	pidFile{"web.pid"}.Remove(4242)
+	if _, err := os.Lstat("web.pid"); !os.IsNotExist(err) {
+		t.Errorf("relative pid file after Remove: %v, want removed", err)
+	}
+}
+
+func writeAt(content string) func(t *testing.T, dir, path string) {
+	return func(t *testing.T, _, path string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func isType(want os.FileMode) func(t *testing.T, dir, path string) {
+	return func(t *testing.T, _, path string) {
+		t.Helper()
+		fi, err := os.Lstat(path)
+		if err != nil {
+			t.Fatalf("%s after Remove: %v, want it left in place", path, err)
+		}
+		if fi.Mode().Type() != want {
+			t.Errorf("%s is %v after Remove, want type %v left in place", path, fi.Mode(), want)
+		}
+	}
+}
+
+func TestPidFileCheck(t *testing.T) {
 	dir := t.TempDir()
-	if err := (pidFile{filepath.Join(dir, "web.pid")}).checkWritable(); err != nil {
-		t.Errorf("checkWritable in a writable directory: %v", err)
+	if err := (pidFile{filepath.Join(dir, "web.pid")}).check(); err != nil {
+		t.Errorf("check in a writable directory: %v", err)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		t.Errorf("checkWritable left %d files behind", len(entries))
+		t.Errorf("check left %d files behind", len(entries))
 	}
-
-	path := filepath.Join(dir, "missing", "web.pid")
-	err := (pidFile{path}).checkWritable()
-	if err == nil {
-		t.Fatal("checkWritable succeeded for a missing directory")
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
 	}
-	for _, want := range []string{"--pid-file", path, filepath.Dir(path)} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not name %q", err, want)
-		}
+	missing := filepath.Join(dir, "missing", "web.pid")
+	tests := []struct {
+		name string
+		path string
+		want []string // what the error must say
+	}{
+		{"missing directory", missing, []string{"--pid-file", missing, filepath.Dir(missing)}},
+		{"a directory", filepath.Join(dir, "sub"), []string{"--pid-file", filepath.Join(dir, "sub"), "is a directory", filepath.Join(dir, "sub", "NAME.pid")}},
+		{"a directory with a slash", dir + "/sub/", []string{"--pid-file", dir + "/sub/", "names a directory", dir + "/sub/NAME.pid"}},
+		{"the working directory", ".", []string{"--pid-file", "is a directory"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := (pidFile{tt.path}).check()
+			if err == nil {
+				t.Fatalf("check(%q) succeeded", tt.path)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not say %q", err, want)
+				}
+			}
+		})
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dir, "sub")); len(entries) != 0 {
+		t.Errorf("check left %d files in the directory it refused", len(entries))
 	}
 }

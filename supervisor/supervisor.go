@@ -87,9 +87,17 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 		return nil, err
 	}
 	if cfg.PidFile != "" {
-		if err := (pidFile{cfg.PidFile}).checkWritable(); err != nil {
+		if err := (pidFile{cfg.PidFile}).check(); err != nil {
 			return nil, err
 		}
+	}
+	var rundir string // for the name lock and the --notify socket
+	if run.Name != "" || cfg.Notify {
+		d, err := runDir(cfg.Environ, os.Geteuid())
+		if err != nil {
+			return nil, err
+		}
+		rundir = d
 	}
 	if cfg.MetricsDir != "" {
 		if err := metrics.CheckDir(cfg.MetricsDir); err != nil {
@@ -117,7 +125,7 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 	}
 	var lock *nameLock
 	if run.Name != "" {
-		if lock, err = lockName(runDir(), run.Name); err != nil {
+		if lock, err = lockName(rundir, run.Name); err != nil {
 			docker.Close()
 			return nil, err
 		}
@@ -178,7 +186,7 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 	port := &notifyPort{Notifier: s.notifier}
 	s.notify = port
 	if cfg.Notify {
-		proxy, err := sdnotify.NewProxy(runDir(), s.notifier)
+		proxy, err := sdnotify.NewProxy(rundir, s.notifier)
 		if err != nil {
 			docker.Close()
 			return nil, fmt.Errorf("--notify: %w", err)

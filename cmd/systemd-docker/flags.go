@@ -147,6 +147,9 @@ flags:
 		}
 		switch f.long {
 		case "pid-file":
+			if value == "" {
+				return invocation{}, fmt.Errorf("flag %q: empty path; write e.g. --pid-file=/run/NAME.pid, or leave the flag out for no pid file", arg)
+			}
 			cfg.PidFile = value
 		case "cgroups":
 			if value == "" {
