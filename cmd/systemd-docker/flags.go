@@ -3,7 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,164 +31,89 @@ var subcommands = []string{"run", "generate", "install", "version", "help"}
 // synopsis is the one-line usage, repeated in errors about the subcommand.
 const synopsis = "systemd-docker [FLAGS] run [docker run args…] IMAGE [CMD…]"
 
-type flagType uint8
-
-const (
-	boolType   flagType = iota + 1 // --x, --x=BOOL, --x BOOL-WORD
-	stringType                     // --x V, --x=V
-)
-
-// wrapperFlag is one of systemd-docker's own flags.
-type wrapperFlag struct {
-	long, short string
-	typ         flagType
-	arg         string // placeholder of the value in messages and usage
+// wrapperFlags are systemd-docker's own flags, before the command; usage
+// must mention every long name (see the tests).
+var wrapperFlags = flagSet[supervisor.Config]{
+	unknownHint: "; see systemd-docker --help",
+	before:      "run",
+	flags: []flagSpec[supervisor.Config]{
+		{long: "pid-file", short: "p", kind: valueFlag, arg: "PATH",
+			set: nonEmpty(func(c *supervisor.Config, v string) { c.PidFile = v },
+				"empty path; write e.g. --pid-file=/run/NAME.pid, or leave the flag out for no pid file")},
+		{long: "logs", short: "l", kind: boolFlag, setBool: func(c *supervisor.Config, b bool) { c.Logs = b }},
+		{long: "notify", short: "n", kind: boolFlag, setBool: func(c *supervisor.Config, b bool) { c.Notify = b }},
+		{long: "env", short: "e", kind: boolFlag, setBool: func(c *supervisor.Config, b bool) { c.Env = b }},
+		{long: "cgroups", short: "c", kind: valueFlag, arg: "NAME",
+			set: nonEmpty(func(c *supervisor.Config, v string) { c.Cgroups = append(c.Cgroups, v) }, // repeatable
+				"empty cgroup hierarchy name; write e.g. --cgroups=name=systemd, or leave the flag out to move all")},
+		{long: "docker-cli", kind: valueFlag, arg: "PATH",
+			set: nonEmpty(func(c *supervisor.Config, v string) { c.DockerCLI = v },
+				`empty path; write e.g. --docker-cli=/usr/bin/docker, or leave the flag out to use "docker" from PATH`)},
+		{long: "log-level", kind: valueFlag, arg: "LEVEL", set: func(c *supervisor.Config, v string) (err error) {
+			c.LogLevel, err = parseLogLevel(v)
+			return err
+		}},
+		{long: "metrics-dir", kind: valueFlag, arg: "DIR",
+			set: nonEmpty(func(c *supervisor.Config, v string) { c.MetricsDir = v },
+				"empty directory; write e.g. --metrics-dir=/var/lib/node_exporter/textfile_collector")},
+		{long: "pull-progress-timeout", kind: valueFlag, arg: "DURATION", set: func(c *supervisor.Config, v string) (err error) {
+			if c.PullProgressTimeout, err = time.ParseDuration(v); err != nil || c.PullProgressTimeout <= 0 {
+				return fmt.Errorf("%q is not a positive duration; write e.g. --pull-progress-timeout=2m", v)
+			}
+			return nil
+		}},
+		{long: "ready", kind: valueFlag, arg: "MODE", set: func(c *supervisor.Config, v string) error {
+			if !slices.Contains([]string{"running", "healthy", "container"}, v) {
+				return fmt.Errorf("bad readiness mode %q: use running (READY=1 once the container runs), healthy (at its first healthy health check) or container (it sends READY=1 itself, as --notify)", v)
+			}
+			c.Ready = v
+			return nil
+		}},
+		{long: "help", short: "h", kind: helpFlag},
+	},
 }
 
-// wrapperFlags is the table of systemd-docker's own flags; usage must
-// mention every long name (see the tests).
-var wrapperFlags = []wrapperFlag{
-	{long: "pid-file", short: "p", typ: stringType, arg: "PATH"},
-	{long: "logs", short: "l", typ: boolType},
-	{long: "notify", short: "n", typ: boolType},
-	{long: "env", short: "e", typ: boolType},
-	{long: "cgroups", short: "c", typ: stringType, arg: "NAME"},
-	{long: "docker-cli", typ: stringType, arg: "PATH"},
-	{long: "log-level", typ: stringType, arg: "LEVEL"},
-	{long: "metrics-dir", typ: stringType, arg: "DIR"},
-	{long: "pull-progress-timeout", typ: stringType, arg: "DURATION"},
-	{long: "ready", typ: stringType, arg: "MODE"},
-	{long: "help", short: "h", typ: boolType},
-}
-
-// lookupFlag finds a flag by its long or short name: like the Docker-style
-// parser of the original tool, either may be written with one or two dashes.
-func lookupFlag(name string) (wrapperFlag, bool) {
-	for _, f := range wrapperFlags {
-		if name == f.long || (f.short != "" && name == f.short) {
-			return f, true
+// nonEmpty makes a flag's set that gives a value to store, but refuses an
+// empty one, saying msg.
+func nonEmpty[T any](store func(dst *T, value string), msg string) func(*T, string) error {
+	return func(dst *T, v string) error {
+		if v == "" {
+			return errors.New(msg)
 		}
+		store(dst, v)
+		return nil
 	}
-	return wrapperFlag{}, false
 }
 
 // parseCommandLine reads systemd-docker's command line; args excludes
 // argv[0] and environ is the process environment (os.Environ()).
 func parseCommandLine(args []string, environ []string) (invocation, error) {
-	inv := invocation{Config: supervisor.Config{
+	cfg := supervisor.Config{
 		Logs:                true,
 		PullProgressTimeout: 60 * time.Second,
 		DockerCLI:           "docker",
 		LogLevel:            "info",
 		Environ:             environ,
-	}}
-	cfg := &inv.Config
-
-	i := 0
-	var wrapperArgs []string // the wrapper flags as given, for generate
-flags:
-	for i < len(args) {
-		arg := args[i]
-		switch {
-		case arg == "--":
-			i++
-			break flags
-		case len(arg) < 2 || arg[0] != '-':
-			break flags
-		}
-		start := i
-		name := strings.TrimPrefix(arg[1:], "-")
-		name, value, hasValue := strings.Cut(name, "=")
-		f, ok := lookupFlag(name)
-		if !ok || name == "" || name[0] == '-' {
-			return invocation{}, fmt.Errorf("unknown flag %q; see systemd-docker --help", arg)
-		}
-		i++
-
-		if f.typ == boolType {
-			b := true
-			if hasValue {
-				var err error
-				if b, err = strconv.ParseBool(value); err != nil {
-					return invocation{}, fmt.Errorf("flag %q: %q is not a boolean; write --%s, --%s=true or --%s=false",
-						arg, value, f.long, f.long, f.long)
-				}
-			} else if i < len(args) {
-				// --logs false: the next argument is the value when it is
-				// a boolean word (none of them is a subcommand).
-				if v, err := strconv.ParseBool(args[i]); err == nil {
-					b = v
-					i++
-				}
-			}
-			switch f.long {
-			case "logs":
-				cfg.Logs = b
-			case "notify":
-				cfg.Notify = b
-			case "env":
-				cfg.Env = b
-			case "help":
-				if b {
-					return invocation{Command: "help", Config: inv.Config}, nil
-				}
-			}
-			wrapperArgs = append(wrapperArgs, args[start:i]...)
-			continue
-		}
-
-		if !hasValue {
-			if i >= len(args) {
-				return invocation{}, fmt.Errorf("flag %q needs a value: write --%s=%s or --%s %s, before \"run\"",
-					arg, f.long, f.arg, f.long, f.arg)
-			}
-			value = args[i]
-			i++
-		}
-		switch f.long {
-		case "pid-file":
-			if value == "" {
-				return invocation{}, fmt.Errorf("flag %q: empty path; write e.g. --pid-file=/run/NAME.pid, or leave the flag out for no pid file", arg)
-			}
-			cfg.PidFile = value
-		case "cgroups":
-			if value == "" {
-				return invocation{}, fmt.Errorf("flag %q: empty cgroup hierarchy name; write e.g. --cgroups=name=systemd, or leave the flag out to move all", arg)
-			}
-			cfg.Cgroups = append(cfg.Cgroups, value)
-		case "docker-cli":
-			if value == "" {
-				return invocation{}, fmt.Errorf("flag %q: empty path; write e.g. --docker-cli=/usr/bin/docker, or leave the flag out to use \"docker\" from PATH", arg)
-			}
-			cfg.DockerCLI = value
-		case "metrics-dir":
-			if value == "" {
-				return invocation{}, fmt.Errorf("flag %q: empty directory; write e.g. --metrics-dir=/var/lib/node_exporter/textfile_collector", arg)
-			}
-			cfg.MetricsDir = value
-		case "pull-progress-timeout":
-			d, err := time.ParseDuration(value)
-			if err != nil || d <= 0 {
-				return invocation{}, fmt.Errorf("flag %q: %q is not a positive duration; write e.g. --pull-progress-timeout=2m", arg, value)
-			}
-			cfg.PullProgressTimeout = d
-		case "ready":
-			switch value {
-			case "running", "healthy", "container":
-				cfg.Ready = value
-			default:
-				return invocation{}, fmt.Errorf("flag %q: bad readiness mode %q: use running (READY=1 once the container runs), healthy (at its first healthy health check) or container (it sends READY=1 itself, as --notify)", arg, value)
-			}
-		case "log-level":
-			level, err := parseLogLevel(value)
-			if err != nil {
-				return invocation{}, fmt.Errorf("flag %q: %w", arg, err)
-			}
-			cfg.LogLevel = level
-		}
-		wrapperArgs = append(wrapperArgs, args[start:i]...)
 	}
+	given, rest, help, err := wrapperFlags.parse(args, &cfg)
+	switch {
+	case err != nil:
+		return invocation{}, err
+	case help:
+		return invocation{Command: "help", Config: cfg}, nil
+	}
+	if err := settleReadiness(&cfg); err != nil {
+		return invocation{}, err
+	}
+	if len(rest) == 0 {
+		return invocation{}, errors.New(`missing "run": usage: ` + synopsis)
+	}
+	return parseCommand(rest[0], rest[1:], invocation{Config: cfg}, given)
+}
 
+// settleReadiness makes --notify and --ready agree: each implies the other's
+// container mode, and they must not ask for different ones.
+func settleReadiness(cfg *supervisor.Config) error {
 	switch {
 	case cfg.Ready == "":
 		cfg.Ready = "running"
@@ -198,53 +123,51 @@ flags:
 	case cfg.Ready == "container":
 		cfg.Notify = true
 	case cfg.Notify:
-		return invocation{}, fmt.Errorf("--notify and --ready=%s contradict each other: --notify means --ready=container; keep one", cfg.Ready)
+		return fmt.Errorf("--notify and --ready=%s contradict each other: --notify means --ready=container; keep one", cfg.Ready)
 	}
+	return nil
+}
 
-	if i >= len(args) {
-		return invocation{}, errors.New(`missing "run": usage: ` + synopsis)
-	}
-	switch cmd, rest := args[i], args[i+1:]; cmd {
+// parseCommand reads the command cmd and its arguments rest into inv, whose
+// Config holds the wrapper flags; wrapper are those flags as given.
+func parseCommand(cmd string, rest []string, inv invocation, wrapper []string) (invocation, error) {
+	switch cmd {
 	case "run":
 		run, err := runargs.Parse(rest)
 		if err != nil {
 			return invocation{}, fmt.Errorf("docker run arguments: %w", err)
 		}
-		cfg.Run = run
-		inv.Command = "run"
+		inv.Config.Run = run
 	case "help":
-		inv.Command = "help"
 	case "generate":
 		g, err := parseGenerateArgs(rest)
 		if err != nil {
 			return invocation{}, err
 		}
 		if g.Help {
-			inv.Command = "help"
+			cmd = "help"
 			break
 		}
-		g.Wrapper = wrapperArgs
-		g.NoLogs = !cfg.Logs
+		g.Wrapper = wrapper
+		g.NoLogs = !inv.Config.Logs
 		inv.Generate = g
-		inv.Command = "generate"
 	case "install":
 		if len(rest) != 1 || rest[0] == "" {
 			return invocation{}, errors.New(`install needs one directory: write systemd-docker install /opt/bin`)
 		}
 		inv.InstallDir = rest[0]
-		inv.Command = "install"
 	case "version":
 		if len(rest) > 0 {
 			return invocation{}, fmt.Errorf("unexpected argument %q after \"version\": write systemd-docker version", rest[0])
 		}
-		inv.Command = "version"
 	default:
 		if strings.HasPrefix(cmd, "-") {
-			// Only reachable after "--".
+			// Only reachable after "--" (or for a lone "-").
 			return invocation{}, fmt.Errorf("unexpected %q after \"--\": usage: %s", cmd, synopsis)
 		}
 		return invocation{}, fmt.Errorf("unknown command %q: usage: %s (commands: %s; see systemd-docker --help)", cmd, synopsis, strings.Join(subcommands, ", "))
 	}
+	inv.Command = cmd
 	return inv, nil
 }
 

@@ -135,6 +135,11 @@ func TestParseCommandLineCommands(t *testing.T) {
 		{[]string{"generate", "nginx"}, "generate"},
 		{[]string{"--ready=healthy", "-p", "/x", "--", "generate", "--", "-p", "80:80", "nginx"}, "generate"},
 		{[]string{"generate", "--help"}, "help"},
+		{[]string{"generate", "-h", "true"}, "help"},
+		{[]string{"generate", "--h=1", "nginx"}, "help"},
+		{[]string{"generate", "-help", "--bogus"}, "help"},
+		{[]string{"generate", "--help=false", "nginx"}, "generate"},
+		{[]string{"generate", "--help", "false", "nginx"}, "generate"},
 		{[]string{"install", "/opt/bin"}, "install"},
 	}
 	for _, tc := range tests {
@@ -216,7 +221,7 @@ func TestRunArgsErrorIsWrapped(t *testing.T) {
 }
 
 func TestUsageMentionsEveryFlag(t *testing.T) {
-	for _, f := range wrapperFlags {
+	for _, f := range wrapperFlags.flags {
 		if !strings.Contains(usage, "--"+f.long) {
 			t.Errorf("usage does not mention --%s", f.long)
 		}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,13 +18,46 @@ const generateSynopsis = "systemd-docker [FLAGS] generate [--restart=POLICY] [--
 	"[--description=TEXT] [--binary=PATH] -- [docker run args…] IMAGE [CMD…]"
 
 // generateFlags are the flags of the generate subcommand (before its "--").
-var generateFlags = []wrapperFlag{
-	{long: "restart", typ: stringType, arg: "POLICY"},
-	{long: "watchdog", typ: stringType, arg: "DURATION"},
-	{long: "metrics-dir", typ: stringType, arg: "DIR"},
-	{long: "description", typ: stringType, arg: "TEXT"},
-	{long: "binary", typ: stringType, arg: "PATH"},
-	{long: "help", short: "h", typ: boolType},
+var generateFlags = flagSet[generateOptions]{
+	prefix: "generate: ",
+	unknownHint: ": generate takes --restart, --watchdog, --metrics-dir, --description and --binary; " +
+		"put docker run arguments after \"--\": " + generateSynopsis,
+	before: "--",
+	flags: []flagSpec[generateOptions]{
+		{long: "restart", kind: valueFlag, arg: "POLICY", set: func(o *generateOptions, v string) error {
+			if !slices.Contains(restartPolicies, v) {
+				return fmt.Errorf("%q is not a systemd Restart= policy: use one of %s", v, strings.Join(restartPolicies, ", "))
+			}
+			o.Restart = v
+			return nil
+		}},
+		{long: "watchdog", kind: valueFlag, arg: "DURATION", set: func(o *generateOptions, v string) (err error) {
+			o.Watchdog, err = parseWatchdog(v)
+			return err
+		}},
+		{long: "metrics-dir", kind: valueFlag, arg: "DIR", set: func(o *generateOptions, v string) error {
+			if v == "" || hasControl(v) {
+				return errors.New("give a directory, e.g. --metrics-dir=/var/lib/node_exporter/textfile_collector")
+			}
+			o.MetricsDir = v
+			return nil
+		}},
+		{long: "description", kind: valueFlag, arg: "TEXT", set: func(o *generateOptions, v string) error {
+			if hasControl(v) {
+				return errors.New("the description must be one line without control characters")
+			}
+			o.Description = v
+			return nil
+		}},
+		{long: "binary", kind: valueFlag, arg: "PATH", set: func(o *generateOptions, v string) error {
+			if !path.IsAbs(v) || hasControl(v) {
+				return fmt.Errorf("%q is not an absolute path: systemd runs ExecStart= by absolute path; write e.g. --binary=%s", v, defaultBinary)
+			}
+			o.Binary = v
+			return nil
+		}},
+		{long: "help", short: "h", kind: helpFlag},
+	},
 }
 
 // defaultBinary is where the generated unit expects systemd-docker.
@@ -53,89 +88,16 @@ var restartPolicies = []string{"no", "on-success", "on-failure", "on-abnormal", 
 // parseGenerateArgs reads the arguments after "generate".
 func parseGenerateArgs(args []string) (generateOptions, error) {
 	o := generateOptions{Restart: "on-failure", Binary: defaultBinary}
-	i := 0
-	for i < len(args) {
-		arg := args[i]
-		if arg == "--" {
-			i++
-			break
-		}
-		if len(arg) < 2 || arg[0] != '-' {
-			break // the docker run arguments begin (e.g. generate nginx)
-		}
-		name, value, hasValue := strings.Cut(strings.TrimPrefix(arg[1:], "-"), "=")
-		var f wrapperFlag
-		found := false
-		for _, g := range generateFlags {
-			if name == g.long || (g.short != "" && name == g.short) {
-				f, found = g, true
-			}
-		}
-		if !found || name == "" {
-			return generateOptions{}, fmt.Errorf("generate: unknown flag %q: generate takes --restart, --watchdog, --metrics-dir, --description and --binary; "+
-				"put docker run arguments after \"--\": %s", arg, generateSynopsis)
-		}
-		i++
-		if f.typ == boolType { // only --help
-			b := true
-			if hasValue {
-				var err error
-				if b, err = strconv.ParseBool(value); err != nil {
-					return generateOptions{}, fmt.Errorf("generate: flag %q: %q is not a boolean", arg, value)
-				}
-			}
-			o.Help = o.Help || b
-			continue
-		}
-		if !hasValue {
-			if i >= len(args) {
-				return generateOptions{}, fmt.Errorf("generate: flag %q needs a value: write --%s=%s", arg, f.long, f.arg)
-			}
-			value = args[i]
-			i++
-		}
-		switch f.long {
-		case "restart":
-			ok := false
-			for _, p := range restartPolicies {
-				ok = ok || value == p
-			}
-			if !ok {
-				return generateOptions{}, fmt.Errorf("generate: flag %q: %q is not a systemd Restart= policy: use one of %s",
-					arg, value, strings.Join(restartPolicies, ", "))
-			}
-			o.Restart = value
-		case "watchdog":
-			d, err := parseWatchdog(value)
-			if err != nil {
-				return generateOptions{}, fmt.Errorf("generate: flag %q: %w", arg, err)
-			}
-			o.Watchdog = d
-		case "metrics-dir":
-			if value == "" || hasControl(value) {
-				return generateOptions{}, fmt.Errorf("generate: flag %q: give a directory, e.g. --metrics-dir=/var/lib/node_exporter/textfile_collector", arg)
-			}
-			o.MetricsDir = value
-		case "description":
-			if hasControl(value) {
-				return generateOptions{}, fmt.Errorf("generate: flag %q: the description must be one line without control characters", arg)
-			}
-			o.Description = value
-		case "binary":
-			if !path.IsAbs(value) || hasControl(value) {
-				return generateOptions{}, fmt.Errorf("generate: flag %q: %q is not an absolute path: systemd runs ExecStart= by absolute path; write e.g. --binary=%s",
-					arg, value, defaultBinary)
-			}
-			o.Binary = value
-		}
-	}
-	if o.Help {
-		return o, nil
-	}
-	o.Docker = args[i:]
-	if len(o.Docker) == 0 {
+	_, docker, help, err := generateFlags.parse(args, &o)
+	switch {
+	case err != nil:
+		return generateOptions{}, err
+	case help:
+		return generateOptions{Help: true}, nil
+	case len(docker) == 0:
 		return generateOptions{}, fmt.Errorf("generate: no docker run arguments: usage: %s", generateSynopsis)
 	}
+	o.Docker = docker
 	return o, nil
 }
 
@@ -169,20 +131,52 @@ func timespan(d time.Duration) string {
 
 // generateUnit writes a unit file for o to w.
 func generateUnit(w io.Writer, o generateOptions) error {
+	u, err := planUnit(o)
+	if err != nil {
+		return err
+	}
+	var t unitText
+	u.writeHeader(&t)
+	u.writeUnitSection(&t)
+	u.writeServiceSection(&t)
+	t.line("")
+	t.line("[Install]")
+	t.line("WantedBy=multi-user.target")
+	_, err = io.WriteString(w, t.String())
+	return err
+}
+
+// unitText is a unit file being written.
+type unitText struct{ strings.Builder }
+
+// line adds one line: format and a as for fmt.Printf.
+func (t *unitText) line(format string, a ...any) { fmt.Fprintf(&t.Builder, format+"\n", a...) }
+
+// unitPlan is what the unit is made of: generate's options and what the
+// docker run arguments say.
+type unitPlan struct {
+	generateOptions
+	run     runargs.Args
+	stopSig string // --stop-signal as KillSignal= spells it; "" when not given
+	keepRm  bool   // --rm=false was given: ExecStart= gets no --rm
+}
+
+// planUnit reads the docker run arguments of o and refuses those that have
+// no place under systemd.
+func planUnit(o generateOptions) (unitPlan, error) {
 	run, err := runargs.Parse(o.Docker)
 	if err != nil {
-		return fmt.Errorf("generate: docker run arguments: %w", err)
+		return unitPlan{}, fmt.Errorf("generate: docker run arguments: %w", err)
 	}
 	if r := run.Restart; r != "" && r != "no" {
-		return fmt.Errorf("generate: docker run --restart=%s would restart the container behind systemd's back: "+
+		return unitPlan{}, fmt.Errorf("generate: docker run --restart=%s would restart the container behind systemd's back: "+
 			"remove it from the docker run arguments and use generate's own --restart=%s (before \"--\"), which sets systemd's Restart=",
 			r, restartFor(r))
 	}
 	stopSig, err := normalizeSignal(run.StopSignal)
 	if err != nil {
-		return fmt.Errorf("generate: docker run --stop-signal: %w", err)
+		return unitPlan{}, fmt.Errorf("generate: docker run --stop-signal: %w", err)
 	}
-
 	if run.Name == "%n" {
 		// --name %n typed on the command line means the specifier (a
 		// container name cannot contain "%"): it is ours to write.
@@ -191,150 +185,158 @@ func generateUnit(w io.Writer, o generateOptions) error {
 	}
 	// The options region of the arguments as given: what precedes IMAGE.
 	given := o.Docker[:len(o.Docker)-len(run.Command)-1]
-	keepRm := !run.Remove && explicitNoRm(given)
+	return unitPlan{generateOptions: o, run: run, stopSig: stopSig, keepRm: !run.Remove && explicitNoRm(given)}, nil
+}
 
-	var b strings.Builder
-	p := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
+// writeHeader writes the comment that says how to install the unit.
+func (u unitPlan) writeHeader(t *unitText) {
+	t.line("# Generated by `systemd-docker generate`. Save it as /etc/systemd/system/NAME.service, then")
+	t.line("#   systemctl daemon-reload && systemctl enable --now NAME.service")
+	t.line("# The container is named after the unit (%%n = NAME.service) unless --name says otherwise;")
+	t.line("# saved as a template (NAME@.service), give --name %%p-%%i: docker refuses the '@' of %%n.")
+	t.line("")
+}
 
-	desc := o.Description
+func (u unitPlan) writeUnitSection(t *unitText) {
+	desc := u.Description
 	if desc == "" {
-		desc = run.Image + " in Docker (systemd-docker)"
+		desc = u.run.Image + " in Docker (systemd-docker)"
 	}
+	t.line("[Unit]")
+	t.line("Description=%s", escapeSpecifiers(desc))
+	t.line("# dockerd must run before the container is created, and stopping it stops this unit.")
+	t.line("After=docker.service")
+	t.line("Requires=docker.service")
+	t.line("")
+}
 
-	p("# Generated by `systemd-docker generate`. Save it as /etc/systemd/system/NAME.service, then")
-	p("#   systemctl daemon-reload && systemctl enable --now NAME.service")
-	p("# The container is named after the unit (%%n = NAME.service) unless --name says otherwise;")
-	p("# saved as a template (NAME@.service), give --name %%p-%%i: docker refuses the '@' of %%n.")
-	p("")
-	p("[Unit]")
-	p("Description=%s", escapeSpecifiers(desc))
-	p("# dockerd must run before the container is created, and stopping it stops this unit.")
-	p("After=docker.service")
-	p("Requires=docker.service")
-	p("")
-	p("[Service]")
-	p("# systemd-docker tells systemd the container's pid (MAINPID=) and READY=1 from its own")
-	p("# pid, which is then no longer the main process: both lines are needed.")
-	p("Type=notify")
-	p("NotifyAccess=all")
+func (u unitPlan) writeServiceSection(t *unitText) {
+	t.line("[Service]")
+	t.line("# systemd-docker tells systemd the container's pid (MAINPID=) and READY=1 from its own")
+	t.line("# pid, which is then no longer the main process: both lines are needed.")
+	t.line("Type=notify")
+	t.line("NotifyAccess=all")
+	u.writeExecStart(t)
+	t.line("# Restart through systemd (docker's own --restart is refused).")
+	t.line("Restart=%s", u.Restart)
+	t.line("RestartSec=5s")
+	t.line("# Image pulls extend this: while docker create pulls and prints progress, systemd-docker")
+	t.line("# sends EXTEND_TIMEOUT_USEC=, so only a pull that prints nothing for 60 s (--pull-progress-timeout) runs into it.")
+	t.line("TimeoutStartSec=120")
+	u.writeStopTimeout(t)
+	u.writeKill(t)
+	u.writeWatchdog(t)
+}
 
-	// ExecStart= words: raw words are ours (%n must stay a specifier),
-	// the rest are escaped.
-	type word struct {
-		s   string
-		raw bool
+// writeExecStart writes ExecStart= with comments on what it changed.
+func (u unitPlan) writeExecStart(t *unitText) {
+	if u.run.Name != "" {
+		t.line("# --name %s is kept as given. --name %%n (the unit's name) is recommended: it ties the", escapeSpecifiers(u.run.Name))
+		t.line("# container to this unit, and two units can never fight over one container name.")
 	}
-	words := []word{{s: o.Binary}}
-	for _, a := range o.Wrapper {
-		words = append(words, word{s: a})
-	}
-	if o.MetricsDir != "" {
-		words = append(words, word{s: "--metrics-dir=" + o.MetricsDir})
-	}
-	words = append(words, word{s: "run", raw: true})
-	if !keepRm {
-		words = append(words, word{s: "--rm", raw: true})
-	}
-	if run.Name == "" {
-		words = append(words, word{s: "--name", raw: true}, word{s: "%n", raw: true})
-	}
-	for _, a := range run.Options {
-		words = append(words, word{s: a})
-	}
-	words = append(words, word{s: run.Image})
-	for _, a := range run.Command {
-		words = append(words, word{s: a})
-	}
-
-	if run.Name != "" {
-		p("# --name %s is kept as given. --name %%n (the unit's name) is recommended: it ties the", escapeSpecifiers(run.Name))
-		p("# container to this unit, and two units can never fight over one container name.")
-	}
-	if keepRm {
-		p("# Without --rm (--rm=false was given) the stopped container is kept until the next start.")
+	if u.keepRm {
+		t.line("# Without --rm (--rm=false was given) the stopped container is kept until the next start.")
 	} else {
-		p("# --rm: the container is removed once it has stopped, also after systemctl stop.")
+		t.line("# --rm: the container is removed once it has stopped, also after systemctl stop.")
 	}
-	if run.Detach {
-		p("# -d/--detach was dropped: the container always runs detached from docker's point of")
-		p("# view, and systemd-docker stays to supervise it.")
+	if u.run.Detach {
+		t.line("# -d/--detach was dropped: the container always runs detached from docker's point of")
+		t.line("# view, and systemd-docker stays to supervise it.")
 	}
-	quoted := make([]string, len(words))
-	for i, wd := range words {
-		if wd.raw {
-			quoted[i] = wd.s
-		} else {
-			quoted[i] = quoteExecArg(wd.s)
+	t.line("%s", wrapExecStart(u.execStartWords()))
+}
+
+// execStartWords are the words of ExecStart=, quoted for systemd; the ones
+// we add are written as they are, so that %n stays a specifier.
+func (u unitPlan) execStartWords() []string {
+	var words []string
+	quoted := func(args ...string) {
+		for _, a := range args {
+			words = append(words, quoteExecArg(a))
 		}
 	}
-	p("%s", wrapExecStart(quoted))
+	quoted(u.Binary)
+	quoted(u.Wrapper...)
+	if u.MetricsDir != "" {
+		quoted("--metrics-dir=" + u.MetricsDir)
+	}
+	words = append(words, "run")
+	if !u.keepRm {
+		words = append(words, "--rm")
+	}
+	if u.run.Name == "" {
+		words = append(words, "--name", "%n")
+	}
+	quoted(u.run.Options...)
+	quoted(u.run.Image)
+	quoted(u.run.Command...)
+	return words
+}
 
-	p("# Restart through systemd (docker's own --restart is refused).")
-	p("Restart=%s", o.Restart)
-	p("RestartSec=5s")
-	p("# Image pulls extend this: while docker create pulls and prints progress, systemd-docker")
-	p("# sends EXTEND_TIMEOUT_USEC=, so only a pull that prints nothing for 60 s (--pull-progress-timeout) runs into it.")
-	p("TimeoutStartSec=120")
-
+// writeStopTimeout writes TimeoutStopSec=, above the container's own stop timeout.
+func (u unitPlan) writeStopTimeout(t *unitText) {
 	stopTimeout := 10
 	src := "docker's default"
-	if run.StopTimeout != nil {
-		stopTimeout = *run.StopTimeout
+	if u.run.StopTimeout != nil {
+		stopTimeout = *u.run.StopTimeout
 		src = "--stop-timeout"
 	}
 	if stopTimeout < 0 {
-		p("# --stop-timeout=%d: docker waits for the container forever, and so does systemd.", stopTimeout)
-		p("TimeoutStopSec=infinity")
-	} else {
-		p("# The container's stop timeout (%d s, %s) plus 10 s for systemd-docker to collect its", stopTimeout, src)
-		p("# last output and remove it; shorter, and systemd would SIGKILL the graceful stop.")
-		p("TimeoutStopSec=%d", stopTimeout+10)
+		t.line("# --stop-timeout=%d: docker waits for the container forever, and so does systemd.", stopTimeout)
+		t.line("TimeoutStopSec=infinity")
+		return
 	}
+	t.line("# The container's stop timeout (%d s, %s) plus 10 s for systemd-docker to collect its", stopTimeout, src)
+	t.line("# last output and remove it; shorter, and systemd would SIGKILL the graceful stop.")
+	t.line("TimeoutStopSec=%d", stopTimeout+10)
+}
 
-	p("# On systemctl stop, systemd-docker must get the signal: it then runs docker stop with the")
-	p("# container's stop signal and timeout. KillMode=mixed would send KillSignal= only to the main")
-	p("# process, which is the container itself once MAINPID= is known, and systemd-docker would")
-	p("# never hear it. KillMode=control-group signals every process of the unit, the container's")
-	p("# included, so KillSignal= must be the signal the container expects to stop with.")
-	p("KillMode=control-group")
-	if keepRm && o.NoLogs {
-		p("# Detach mode (--logs=false without --rm): systemd-docker exits once systemd has the")
-		p("# container's pid, so here KillSignal= goes to the container alone.")
+// writeKill writes KillMode= and KillSignal=: the signal reaches the
+// container too, so it must be the container's stop signal.
+func (u unitPlan) writeKill(t *unitText) {
+	t.line("# On systemctl stop, systemd-docker must get the signal: it then runs docker stop with the")
+	t.line("# container's stop signal and timeout. KillMode=mixed would send KillSignal= only to the main")
+	t.line("# process, which is the container itself once MAINPID= is known, and systemd-docker would")
+	t.line("# never hear it. KillMode=control-group signals every process of the unit, the container's")
+	t.line("# included, so KillSignal= must be the signal the container expects to stop with.")
+	t.line("KillMode=control-group")
+	if u.keepRm && u.NoLogs {
+		t.line("# Detach mode (--logs=false without --rm): systemd-docker exits once systemd has the")
+		t.line("# container's pid, so here KillSignal= goes to the container alone.")
 	}
-	switch stopSig {
+	switch sig := u.stopSig; sig {
 	case "":
-		p("# No --stop-signal given: SIGTERM. If the image declares another STOPSIGNAL (nginx: SIGQUIT),")
-		p("# give it as --stop-signal so systemd sends the same one.")
-		p("KillSignal=SIGTERM")
+		t.line("# No --stop-signal given: SIGTERM. If the image declares another STOPSIGNAL (nginx: SIGQUIT),")
+		t.line("# give it as --stop-signal so systemd sends the same one.")
+		t.line("KillSignal=SIGTERM")
 	case "SIGKILL", "SIGSTOP":
-		p("# --stop-signal=%s: systemd-docker itself must survive the stop to remove the container,", stopSig)
-		p("# so it gets SIGTERM and has docker stop deliver %s to the container.", stopSig)
-		p("KillSignal=SIGTERM")
+		t.line("# --stop-signal=%s: systemd-docker itself must survive the stop to remove the container,", sig)
+		t.line("# so it gets SIGTERM and has docker stop deliver %s to the container.", sig)
+		t.line("KillSignal=SIGTERM")
 	case "SIGTERM", "SIGINT":
-		p("# --stop-signal=%s: systemd-docker runs docker stop on it, the container gets the same.", stopSig)
-		p("KillSignal=%s", stopSig)
+		t.line("# --stop-signal=%s: systemd-docker runs docker stop on it, the container gets the same.", sig)
+		t.line("KillSignal=%s", sig)
 	default:
-		p("# --stop-signal=%s: systemd sends it to the container's processes; systemd-docker forwards", stopSig)
-		p("# or ignores it and removes the container once it has exited.")
-		p("KillSignal=%s", stopSig)
+		t.line("# --stop-signal=%s: systemd sends it to the container's processes; systemd-docker forwards", sig)
+		t.line("# or ignores it and removes the container once it has exited.")
+		t.line("KillSignal=%s", sig)
 	}
+}
 
-	if o.Watchdog > 0 {
-		p("# systemd-docker sends WATCHDOG=1 every half interval while the container runs and is not")
-		p("# unhealthy; give the container a health check (--health-cmd or a HEALTHCHECK in the image)")
-		p("# so that a hung container turns unhealthy and is restarted (Result=watchdog).")
-		if !hasHealthCmd(run.Options) {
-			p("# WARNING: the docker run arguments have no --health-cmd: unless the image has a HEALTHCHECK,")
-			p("# the watchdog only fires when the container stops running or dockerd stops answering.")
-		}
-		p("WatchdogSec=%s", timespan(o.Watchdog))
+// writeWatchdog writes WatchdogSec= when asked, warning when nothing would
+// turn a hung container unhealthy.
+func (u unitPlan) writeWatchdog(t *unitText) {
+	if u.Watchdog <= 0 {
+		return
 	}
-	p("")
-	p("[Install]")
-	p("WantedBy=multi-user.target")
-
-	_, err = io.WriteString(w, b.String())
-	return err
+	t.line("# systemd-docker sends WATCHDOG=1 every half interval while the container runs and is not")
+	t.line("# unhealthy; give the container a health check (--health-cmd or a HEALTHCHECK in the image)")
+	t.line("# so that a hung container turns unhealthy and is restarted (Result=watchdog).")
+	if !hasHealthCmd(u.run.Options) {
+		t.line("# WARNING: the docker run arguments have no --health-cmd: unless the image has a HEALTHCHECK,")
+		t.line("# the watchdog only fires when the container stops running or dockerd stops answering.")
+	}
+	t.line("WatchdogSec=%s", timespan(u.Watchdog))
 }
 
 // restartFor maps docker's --restart policy to the nearest Restart=.

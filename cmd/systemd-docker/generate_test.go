@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/systemd-docker/systemd-docker/supervisor/runargs"
 )
@@ -207,6 +208,12 @@ func TestGenerateErrors(t *testing.T) {
 		{"bad stop signal", []string{"generate", "--", "--stop-signal=SIGFOO", "nginx"}, []string{`"SIGFOO" is not a signal name`}},
 		{"newline description", []string{"generate", "--description", "a\nb", "nginx"}, []string{"one line"}},
 		{"install without dir", []string{"install"}, []string{"install needs one directory"}},
+		{"restart without value", []string{"generate", "--restart"},
+			[]string{`generate: flag "--restart" needs a value: write --restart=POLICY or --restart POLICY, before "--"`}},
+		{"bad help bool", []string{"generate", "--help=maybe"}, []string{`generate: flag "--help=maybe": "maybe" is not a boolean`}},
+		{"bad flag before help", []string{"generate", "--watchdog=0", "--help"}, []string{`generate: flag "--watchdog=0": watchdog interval "0" is too short`}},
+		{"wrapper flag after generate", []string{"generate", "--logs=false", "nginx"},
+			[]string{`generate: unknown flag "--logs=false": generate takes --restart`, "put docker run arguments after \"--\""}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -228,6 +235,35 @@ func TestGenerateErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGenerateFlagSpellings: generate's flags take the wrapper's spellings.
+func TestGenerateFlagSpellings(t *testing.T) {
+	tests := []struct {
+		args []string
+		want generateOptions
+	}{
+		{[]string{"nginx"}, generateOptions{Restart: "on-failure", Binary: defaultBinary}},
+		{[]string{"-restart", "always", "--", "nginx"}, generateOptions{Restart: "always", Binary: defaultBinary}},
+		{[]string{"--restart=no", "-watchdog=30", "nginx"}, generateOptions{Restart: "no", Watchdog: 30 * time.Second, Binary: defaultBinary}},
+		{[]string{"--watchdog", "1m30s", "-binary", "/b", "--description", "a b", "-metrics-dir=/m", "--", "nginx"},
+			generateOptions{Restart: "on-failure", Watchdog: 90 * time.Second, Binary: "/b", Description: "a b", MetricsDir: "/m"}},
+		{[]string{"--help=false", "--", "nginx"}, generateOptions{Restart: "on-failure", Binary: defaultBinary}},
+	}
+	for _, tc := range tests {
+		got, err := parseGenerateArgs(tc.args)
+		if err != nil {
+			t.Errorf("parseGenerateArgs(%q): %v", tc.args, err)
+			continue
+		}
+		if !slices.Equal(got.Docker, []string{"nginx"}) {
+			t.Errorf("parseGenerateArgs(%q).Docker = %q, want [nginx]", tc.args, got.Docker)
+		}
+		got.Docker = nil
+		if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", tc.want) {
+			t.Errorf("parseGenerateArgs(%q) = %+v\nwant %+v", tc.args, got, tc.want)
+		}
 	}
 }
 

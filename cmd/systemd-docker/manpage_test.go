@@ -5,7 +5,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -30,7 +29,10 @@ func TestManPageCoversUsage(t *testing.T) {
 	man := manText(t)
 	longFlag := regexp.MustCompile(`--[a-z][a-z-]*[a-z]`)
 	flags := longFlag.FindAllString(usage, -1)
-	for _, f := range append(slices.Clone(wrapperFlags), generateFlags...) {
+	for _, f := range wrapperFlags.flags {
+		flags = append(flags, "--"+f.long)
+	}
+	for _, f := range generateFlags.flags {
 		flags = append(flags, "--"+f.long)
 	}
 	for _, f := range flags {
@@ -39,7 +41,7 @@ func TestManPageCoversUsage(t *testing.T) {
 		}
 	}
 	lines := strings.Split(man, "\n")
-	for _, f := range wrapperFlags {
+	for _, f := range wrapperFlags.flags {
 		if f.short == "" {
 			continue
 		}

@@ -14,14 +14,17 @@ signals to it and exits with its exit code.
 
 Flags (before "run"; each may be written -x, --x, -name, --name, with the
 value as --name=VALUE or --name VALUE):
-  -p, --pid-file PATH    write the container's host pid to PATH (default: none)
+  -p, --pid-file PATH    write the container's host pid to PATH (atomically,
+                         mode 0644); at exit it is removed only if PATH is
+                         still that file, holding that pid; an empty PATH or
+                         a directory fails at start (125) (default: none)
   -l, --logs[=BOOL]      copy the container's stdout/stderr to ours, i.e. to
                          the journal (default: true)
   -n, --notify[=BOOL]    the container sends READY=1 itself, to the socket in
                          its $NOTIFY_SOCKET (a private proxy that relays READY,
-                         STATUS, RELOADING, STOPPING, ERRNO, WATCHDOG and
-                         EXTEND_TIMEOUT_USEC); MAINPID is ours to send
-                         (default: false)
+                         STATUS, RELOADING, STOPPING, ERRNO, BUSERROR,
+                         WATCHDOG, WATCHDOG_USEC and EXTEND_TIMEOUT_USEC);
+                         MAINPID is ours to send (default: false)
   -e, --env[=BOOL]       pass our environment into the container, except HOME,
                          PATH and systemd's own variables (default: false)
   -c, --cgroups NAME     cgroup hierarchy to move the container into; repeat
@@ -49,7 +52,11 @@ docker run args:
   flag works as with docker run. --rm and -d/--detach are handled by
   systemd-docker: the container always runs detached, and with --rm it is
   removed once it has stopped. The container's command after IMAGE is never
-  changed.
+  changed. -i and -it are accepted, also with systemd's default
+  StandardInput=null: the container is created with -i/-t as given, no
+  standard input is attached (systemd-docker never forwards its own, like
+  the original), and one INFO line says so. --sig-proxy and --detach-keys
+  are left out, with a note: docker create does not know them.
 
 Commands:
   run       run the container as the unit's main process (see above)
@@ -60,7 +67,8 @@ Commands:
       --watchdog DURATION   WatchdogSec=, e.g. 30s (default: none); give
                             the container a health check too
       --metrics-dir DIR     add --metrics-dir=DIR to ExecStart=
-      --description TEXT    Description= (default: "IMAGE in Docker")
+      --description TEXT    Description= (default: "IMAGE in Docker
+                            (systemd-docker)")
       --binary PATH         systemd-docker's path in ExecStart=
                             (default: /opt/bin/systemd-docker)
             docker run --restart other than "no" is refused (exit 125);
@@ -74,6 +82,14 @@ Commands:
 Detach mode:
   With --logs=false and without --rm, systemd-docker exits as soon as the
   container runs; systemd goes on following the container's pid (MAINPID).
+
+Files:
+  The run directory holds a lock file per container --name (a second
+  supervisor of the same name fails) and the --notify sockets: as root
+  /run/systemd-docker, else $RUNTIME_DIRECTORY (the unit's
+  RuntimeDirectory=) or $XDG_RUNTIME_DIR/systemd-docker. It must be ours and
+  not writable by group or others; with neither variable set, a non-root
+  run with --name or --notify fails (125).
 
 Exit status:
   125  systemd-docker itself or the Docker daemon failed
