@@ -4,11 +4,23 @@ package integration
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/systemd-docker/systemd-docker/supervisor/dockerapi"
 )
+
+// hostAdapter is an Adapter on the host's dockerd, closed when t ends.
+func hostAdapter(t *testing.T) *dockerapi.Adapter {
+	t.Helper()
+	a, err := dockerapi.New(context.Background(), nil, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
 
 // What the log copier decides from the real daemon's answers: a log Docker
 // cannot read back is refused for good (the copier then stops, with a
@@ -17,11 +29,7 @@ import (
 func TestDockerLogReplay(t *testing.T) {
 	name := hostTest(t)
 	ctx := context.Background()
-	a, err := dockerapi.New(ctx, nil, 10*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := hostAdapter(t)
 
 	t.Run("unreadable log driver", func(t *testing.T) {
 		id := mustHostDocker(t, "run", "-d", "--name", name+"-none", "--log-driver", "none", "--network", "none", image, "sleep", "60")
@@ -65,4 +73,28 @@ func TestDockerLogReplay(t *testing.T) {
 			t.Errorf("since just after the second line: %v, want the third", rest)
 		}
 	})
+}
+
+// Forced removals of one container at the same time all succeed: the
+// daemon answers the later ones Conflict ("removal … is already in
+// progress") or NotFound, which Remove takes as done.
+func TestDockerRemoveConcurrent(t *testing.T) {
+	name := hostTest(t)
+	ctx := context.Background()
+	a := hostAdapter(t)
+	id := mustHostDocker(t, "run", "-d", "--name", name, "--network", "none", image, "sleep", "60")
+	errs := make([]error, 4)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() { errs[i] = a.Remove(ctx, id) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Remove %d: %v", i, err)
+		}
+	}
+	if got := hostContainerID(t, name); got != "" {
+		t.Errorf("container %s still there after the removals", got)
+	}
 }

@@ -1,7 +1,17 @@
-// Package watchers turns the outside world into events for the supervisor:
-// signals sent to us, the container's init process exiting (a pidfd), and
-// Docker's events about the container. Each watcher is one loop,
-// Run(ctx, emit), that ends when ctx does; the supervisor joins them.
+// Package watchers turns the outside world into events for the supervisor.
+// Each watcher is one loop, Run(ctx, emit), that ends when ctx does; the
+// supervisor joins them:
+//
+//   - Signals: the signals sent to us (Stop, Forward, WatchdogFired).
+//   - PidExit: the container's init process exiting, seen through a
+//     pidfd (Exit).
+//   - DockerEvents: Docker's events about the container (Exit, OOM,
+//     Killed, Started, HealthChanged), from an EventSource.
+//   - Watchdog: a ticker for systemd's watchdog, sd_watchdog_enabled(3),
+//     each tick carrying a health check (Tick).
+//
+// Backoff is the pause between attempts that they, and the supervisor's
+// other reconnect and retry loops, share.
 package watchers
 
 import "syscall"

@@ -5,17 +5,30 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/systemd-docker/systemd-docker/supervisor/dockerapi"
 )
 
-// EventSource is the daemon's event stream for one container.
-type EventSource interface {
-	Events(ctx context.Context, id string) (<-chan dockerapi.ContainerEvent, <-chan error)
+// ContainerEvent is one of Docker's events about the container, as the
+// daemon's event stream carries it.
+type ContainerEvent struct {
+	// Action is Docker's name for what happened: "die", "oom", "kill",
+	// "start", "health_status: healthy" … and others DockerEvents ignores
+	// ("attach", "restart", "exec_start: sh" …).
+	Action string
+	// ExitCode is the "exitCode" attribute of a "die", "" when absent.
+	ExitCode string
+	Time     time.Time
 }
 
-// DockerEvents emits Exit on "die", OOM on "oom" and HealthChanged on
-// "health_status: …". A broken stream (the
+// EventSource is the daemon's event stream for one container: every event
+// about it, until ctx ends or the stream breaks (the error channel then
+// says why, or the event channel closes).
+type EventSource interface {
+	Events(ctx context.Context, id string) (<-chan ContainerEvent, <-chan error)
+}
+
+// DockerEvents emits Exit on "die" (with its exit code), OOM on "oom",
+// Killed on "kill", Started on "start" and HealthChanged on
+// "health_status: …"; other actions are ignored. A broken stream (the
 // daemon restarted) is subscribed again with backoff.
 type DockerEvents struct {
 	Source EventSource
@@ -27,11 +40,10 @@ type DockerEvents struct {
 
 // Run implements a watcher.
 func (w DockerEvents) Run(ctx context.Context, emit Emit) {
-	backoff := w.Backoff
-	if backoff == 0 {
-		backoff = 100 * time.Millisecond
+	pause := Backoff{First: w.Backoff, Max: 5 * time.Second}
+	if pause.First == 0 {
+		pause.First = 100 * time.Millisecond
 	}
-	wait := backoff
 	for ctx.Err() == nil {
 		msgs, errs := w.Source.Events(ctx, w.ID)
 	stream:
@@ -43,34 +55,41 @@ func (w DockerEvents) Run(ctx context.Context, emit Emit) {
 				if !ok {
 					break stream
 				}
-				wait = backoff
-				switch m.Action {
-				case "die":
-					ev := Event{Kind: Exit, Source: "docker events"}
-					if code, err := strconv.Atoi(m.ExitCode); err == nil {
-						ev.ExitCode, ev.HasExitCode = code, true
-					}
+				pause.Reset()
+				if ev, ok := dockerEvent(m); ok {
 					emit(ev)
-				case "oom":
-					emit(Event{Kind: OOM, Source: "docker events"})
-				case "kill":
-					emit(Event{Kind: Killed, Source: "docker events"})
-				case "start":
-					emit(Event{Kind: Started, Source: "docker events"})
-				default:
-					if st, ok := strings.CutPrefix(m.Action, "health_status: "); ok {
-						emit(Event{Kind: HealthChanged, Source: "docker events", Health: Health{Status: st}})
-					}
 				}
 			case <-errs:
 				break stream
 			}
 		}
-		select {
-		case <-ctx.Done():
+		if !pause.Wait(ctx) {
 			return
-		case <-time.After(wait):
 		}
-		wait = min(2*wait, 5*time.Second)
 	}
+}
+
+// dockerEvent is the Event for m; false for an action we ignore.
+func dockerEvent(m ContainerEvent) (Event, bool) {
+	ev := Event{Source: "docker events"}
+	switch m.Action {
+	case "die":
+		ev.Kind = Exit
+		if code, err := strconv.Atoi(m.ExitCode); err == nil {
+			ev.ExitCode, ev.HasExitCode = code, true
+		}
+	case "oom":
+		ev.Kind = OOM
+	case "kill":
+		ev.Kind = Killed
+	case "start":
+		ev.Kind = Started
+	default:
+		st, ok := strings.CutPrefix(m.Action, "health_status: ")
+		if !ok {
+			return Event{}, false
+		}
+		ev.Kind, ev.Health = HealthChanged, Health{Status: st}
+	}
+	return ev, true
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,8 +14,6 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"github.com/systemd-docker/systemd-docker/supervisor/dockerapi"
 )
 
 // collector is an Emit that never blocks and can be waited on.
@@ -250,25 +249,27 @@ type fakeEvents struct {
 	subs    atomic.Int32
 	streams []stream
 	ids     []string
-	subbed  chan int // receives the subscription count
+	at      []time.Time // when each subscription came
+	subbed  chan int    // receives the subscription count
 }
 
 type stream struct {
-	msgs chan dockerapi.ContainerEvent
+	msgs chan ContainerEvent
 	errs chan error
 }
 
 func newFakeEvents(n int) *fakeEvents {
 	f := &fakeEvents{subbed: make(chan int, 64)}
 	for range n {
-		f.streams = append(f.streams, stream{make(chan dockerapi.ContainerEvent), make(chan error, 1)})
+		f.streams = append(f.streams, stream{make(chan ContainerEvent), make(chan error, 1)})
 	}
 	return f
 }
 
-func (f *fakeEvents) Events(ctx context.Context, id string) (<-chan dockerapi.ContainerEvent, <-chan error) {
+func (f *fakeEvents) Events(ctx context.Context, id string) (<-chan ContainerEvent, <-chan error) {
 	f.mu.Lock()
 	f.ids = append(f.ids, id)
+	f.at = append(f.at, time.Now())
 	f.mu.Unlock()
 	i := int(f.subs.Add(1)) - 1
 	f.subbed <- i + 1
@@ -300,7 +301,7 @@ func TestDockerEvents(t *testing.T) {
 	send := func(t *testing.T, s stream, action string) {
 		t.Helper()
 		select {
-		case s.msgs <- dockerapi.ContainerEvent{Action: action}:
+		case s.msgs <- ContainerEvent{Action: action}:
 		case <-time.After(5 * time.Second):
 			t.Fatalf("watcher did not take %q", action)
 		}
@@ -393,6 +394,43 @@ func TestDockerEventsCancelWhileWaiting(t *testing.T) {
 	}
 }
 
+// A broken stream is subscribed again after 100 ms, 200 ms … up to 5 s;
+// an event that comes through starts the pauses over.
+func TestDockerEventsBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := newFakeEvents(8)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := run(ctx, DockerEvents{Source: src, ID: "abc"}.Run, newCollector().emit)
+		breakStream := func(i int) {
+			if n := <-src.subbed; n != i+1 { // the fake clock runs until then
+				t.Fatalf("subscription %d, want %d", n, i+1)
+			}
+			src.streams[i].errs <- errors.New("broken")
+		}
+		for i := range 6 {
+			breakStream(i)
+		}
+		<-src.subbed
+		src.streams[6].msgs <- ContainerEvent{Action: "attach"}
+		src.streams[6].errs <- errors.New("broken")
+		<-src.subbed
+		cancel()
+		<-done
+
+		src.mu.Lock()
+		defer src.mu.Unlock()
+		var got []time.Duration
+		for i := 1; i < len(src.at); i++ {
+			got = append(got, src.at[i].Sub(src.at[i-1]))
+		}
+		const ms = time.Millisecond
+		want := []time.Duration{100 * ms, 200 * ms, 400 * ms, 800 * ms, 1600 * ms, 3200 * ms, 100 * ms}
+		if !slices.Equal(got, want) {
+			t.Errorf("pauses between subscriptions %v, want %v", got, want)
+		}
+	})
+}
+
 // tickLog collects watchdog events across goroutines.
 type tickLog struct {
 	mu  sync.Mutex
@@ -466,7 +504,7 @@ func TestDockerEventsDieCarriesExitCode(t *testing.T) {
 	defer cancel()
 	done := run(ctx, DockerEvents{Source: src, ID: "abc", Backoff: time.Millisecond}.Run, c.emit)
 	src.waitSub(t, 1)
-	for _, ev := range []dockerapi.ContainerEvent{{Action: "die", ExitCode: "7"}, {Action: "die"}} {
+	for _, ev := range []ContainerEvent{{Action: "die", ExitCode: "7"}, {Action: "die"}} {
 		select {
 		case src.streams[0].msgs <- ev:
 		case <-time.After(5 * time.Second):

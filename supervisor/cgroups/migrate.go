@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/systemd-docker/systemd-docker/watchers"
 )
 
 // Migrator moves a container's processes into the cgroups of another
@@ -326,23 +328,18 @@ func (m *Migrator) write(ctx context.Context, dir string, pid int) error {
 	if retries <= 0 {
 		retries = 5
 	}
-	backoff := m.Backoff
-	if backoff <= 0 {
-		backoff = 10 * time.Millisecond
+	pause := watchers.Backoff{First: m.Backoff} // no Max: Retries bounds it
+	if pause.First <= 0 {
+		pause.First = 10 * time.Millisecond
 	}
 	for attempt := 0; ; attempt++ {
 		err := w(dir, pid)
 		if err == nil || !errors.Is(err, syscall.EINVAL) || attempt >= retries {
 			return err
 		}
-		timer := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if !pause.Wait(ctx) {
 			return fmt.Errorf("%w (while retrying after %v)", ctx.Err(), err)
-		case <-timer.C:
 		}
-		backoff *= 2
 	}
 }
 

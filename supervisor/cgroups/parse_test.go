@@ -290,23 +290,6 @@ func TestParseStatPpid(t *testing.T) {
 	}
 }
 
-func TestLayoutString(t *testing.T) {
-	if Legacy.String() != "legacy" || Hybrid.String() != "hybrid" || Unified.String() != "unified" {
-		t.Error("Layout.String")
-	}
-}
-
-func TestDetectLayoutHost(t *testing.T) {
-	l, err := DetectLayout("/sys/fs/cgroup")
-	if err != nil {
-		t.Skipf("no cgroup fs here: %v", err)
-	}
-	t.Logf("host layout: %v", l)
-	if _, err := DetectLayout(t.TempDir()); err == nil {
-		t.Error("DetectLayout on a plain directory: want error")
-	}
-}
-
 func FuzzParseProcCgroup(f *testing.F) {
 	for _, l := range []string{"legacy", "hybrid", "unified", "nspawn"} {
 		f.Add(fixture(f, l+"/cgroup-container"))

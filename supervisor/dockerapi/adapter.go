@@ -21,6 +21,7 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/systemd-docker/systemd-docker/states"
+	"github.com/systemd-docker/systemd-docker/watchers"
 )
 
 // CallTimeout bounds every daemon call that is not a stream: long enough
@@ -28,7 +29,8 @@ import (
 // wedged one ends in an error. A variable only so that tests can shorten it.
 var CallTimeout = 60 * time.Second
 
-// Adapter implements states.Docker and what the supervisor and watchers need.
+// Adapter implements states.Docker, watchers.EventSource and what the
+// supervisor needs.
 type Adapter struct {
 	api *client.Client
 	cli *CLI
@@ -198,17 +200,17 @@ var DaemonRestartGrace = 30 * time.Second
 // run, with its final state.
 func (a *Adapter) Wait(ctx context.Context, id string) (states.Container, error) {
 	var unreachable time.Time
+	away := watchers.Backoff{First: 500 * time.Millisecond, Max: 500 * time.Millisecond}
+	broken := watchers.Backoff{First: 200 * time.Millisecond, Max: 200 * time.Millisecond}
 	for {
 		c, err := a.Inspect(ctx, id)
-		if err != nil && client.IsErrConnectionFailed(err) {
+		if err != nil && Unreachable(err) {
 			if unreachable.IsZero() {
 				unreachable = time.Now()
 			}
 			if time.Since(unreachable) < DaemonRestartGrace {
-				select {
-				case <-ctx.Done():
+				if !away.Wait(ctx) {
 					return c, ctx.Err()
-				case <-time.After(500 * time.Millisecond):
 				}
 				continue
 			}
@@ -228,10 +230,8 @@ func (a *Adapter) Wait(ctx context.Context, id string) (states.Container, error)
 				return c, notFound(err)
 			}
 			// The stream broke (daemon restart?): look again.
-			select {
-			case <-ctx.Done():
+			if !broken.Wait(ctx) {
 				return c, ctx.Err()
-			case <-time.After(200 * time.Millisecond):
 			}
 		}
 	}
@@ -243,6 +243,7 @@ func (a *Adapter) WaitHealthy(ctx context.Context, id string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	msgs, errs := a.api.Events(ctx, containerEvents(id))
+	broken := watchers.Backoff{First: 500 * time.Millisecond, Max: 500 * time.Millisecond}
 	check := func() (bool, error) {
 		c, err := a.Inspect(ctx, id)
 		switch {
@@ -266,10 +267,8 @@ func (a *Adapter) WaitHealthy(ctx context.Context, id string) error {
 				return context.Cause(ctx)
 			}
 			// The stream broke: subscribe again after a pause.
-			select {
-			case <-ctx.Done():
+			if !broken.Wait(ctx) {
 				return context.Cause(ctx)
-			case <-time.After(500 * time.Millisecond):
 			}
 			msgs, errs = a.api.Events(ctx, containerEvents(id))
 		}
@@ -277,17 +276,33 @@ func (a *Adapter) WaitHealthy(ctx context.Context, id string) error {
 }
 
 // Remove implements states.Docker: force, with anonymous volumes, as
-// `docker run --rm` does. A missing container, or one already being
-// removed, is success.
+// `docker run --rm` does. A missing container (NotFound), or one already
+// being removed (Conflict: the daemon's answer to a forced removal while
+// another removal of the container is under way), is success.
 func (a *Adapter) Remove(ctx context.Context, id string) error {
 	ctx, cancel := call(ctx)
 	defer cancel()
-	err := a.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
-	if err == nil || cerrdefs.IsNotFound(err) || strings.Contains(err.Error(), "is already in progress") {
-		return nil
+	// A conflict is a removal already in progress (someone's docker rm),
+	// or, on old daemons, a container that stopped between the daemon's
+	// check and its kill: asked again, the daemon removes it or says it
+	// is gone.
+	pause := watchers.Backoff{First: 100 * time.Millisecond, Max: 400 * time.Millisecond}
+	for attempt := 1; ; attempt++ {
+		err := a.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+		switch {
+		case err == nil || cerrdefs.IsNotFound(err):
+			return nil
+		case !cerrdefs.IsConflict(err):
+			return err
+		case attempt == removeAttempts || !pause.Wait(ctx):
+			return nil // still in progress: someone else's removal will end it
+		}
 	}
-	return err
 }
+
+// removeAttempts bounds the removals asked for while the daemon answers
+// with a conflict.
+const removeAttempts = 4
 
 // FindByLabel implements states.Docker.
 func (a *Adapter) FindByLabel(ctx context.Context, key, value string) ([]string, error) {
@@ -365,17 +380,14 @@ func (s *Stream) Copy(stdout, stderr io.Writer, tty bool) error {
 // Close ends the stream.
 func (s *Stream) Close() { s.close() }
 
-// ContainerEvent is one Docker event about the container.
-type ContainerEvent struct {
-	Action   string // die, oom, start, restart, health_status: healthy …
-	ExitCode string // for die
-	Time     time.Time
-}
+var _ watchers.EventSource = (*Adapter)(nil)
 
-// Events streams the container's events until ctx ends or the stream
-// breaks (the error channel then says why).
-func (a *Adapter) Events(ctx context.Context, id string) (<-chan ContainerEvent, <-chan error) {
-	out := make(chan ContainerEvent)
+// Events implements watchers.EventSource: it streams every event about the
+// container (each action: create, start, kill, die, oom, health_status: …,
+// destroy …) until ctx ends or the stream breaks (the error channel then
+// says why).
+func (a *Adapter) Events(ctx context.Context, id string) (<-chan watchers.ContainerEvent, <-chan error) {
+	out := make(chan watchers.ContainerEvent)
 	errs := make(chan error, 1)
 	msgs, errc := a.api.Events(ctx, containerEvents(id))
 	go func() {
@@ -383,7 +395,7 @@ func (a *Adapter) Events(ctx context.Context, id string) (<-chan ContainerEvent,
 		for {
 			select {
 			case m := <-msgs:
-				ev := ContainerEvent{Action: string(m.Action), ExitCode: m.Actor.Attributes["exitCode"],
+				ev := watchers.ContainerEvent{Action: string(m.Action), ExitCode: m.Actor.Attributes["exitCode"],
 					Time: time.Unix(0, m.TimeNano)}
 				select {
 				case out <- ev:

@@ -2,38 +2,52 @@ package dockerapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/systemd-docker/systemd-docker/states"
 )
 
-// wedgedDaemon answers the ping, then accepts every request and never
-// answers it: a dockerd that hangs.
-func wedgedDaemon(t *testing.T) {
+// fakeDaemon is a dockerd on a unix socket in t.TempDir() that answers the
+// ping itself and every other request with h; DOCKER_HOST points at it.
+func fakeDaemon(t *testing.T, h http.HandlerFunc) {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "docker.sock")
 	l, err := net.Listen("unix", sock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop := make(chan struct{})
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/_ping" {
 			w.Header().Set("Api-Version", "1.41")
 			w.Write([]byte("OK"))
 			return
 		}
+		h(w, r)
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	t.Setenv("DOCKER_HOST", "unix://"+sock)
+}
+
+// wedgedDaemon accepts every request but the ping and never answers it: a
+// dockerd that hangs.
+func wedgedDaemon(t *testing.T) {
+	t.Helper()
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	fakeDaemon(t, func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 		case <-stop:
 		}
-	})}
-	go srv.Serve(l)
-	t.Cleanup(func() { close(stop); srv.Close() })
-	t.Setenv("DOCKER_HOST", "unix://"+sock)
+	})
 }
 
 // Every daemon call but the streams ends with a deadline error when the
@@ -94,5 +108,119 @@ func TestNewWedgedDaemon(t *testing.T) {
 	}
 	if took := time.Since(t0); took > 3*time.Second {
 		t.Errorf("New took %s with a 300ms timeout", took)
+	}
+}
+
+// The daemon's errors are told apart by their kind (the HTTP status, which
+// the client turns into an errdefs class), never by their text.
+func TestAdapterErrorClasses(t *testing.T) {
+	const (
+		missing    = "No such container: c"
+		inProgress = "removal of container c is already in progress"
+	)
+	tests := []struct {
+		name   string
+		status int
+		msg    string
+		call   func(a *Adapter) error
+		want   func(error) bool
+		req    string // the request, when checked
+	}{
+		{"remove", http.StatusNoContent, "", remove, isNil, "DELETE /v1.41/containers/c?force=1&v=1"},
+		{"remove missing", http.StatusNotFound, missing, remove, isNil, ""},
+		// What moby's containerRm answers a second forced removal.
+		{"remove in progress", http.StatusConflict, inProgress, remove, isNil, ""},
+		{"remove conflict, any text", http.StatusConflict, "conflict", remove, isNil, ""},
+		{"remove failing", http.StatusInternalServerError, "driver failed to remove root filesystem", remove, notNil, ""},
+		{"remove failing, in-progress text", http.StatusInternalServerError, inProgress, remove, notNil, ""},
+		{"stop missing", http.StatusNotFound, missing, stop, isNil, ""},
+		{"stop failing, missing text", http.StatusInternalServerError, missing, stop, notNil, ""},
+		{"kill missing", http.StatusNotFound, missing, kill, isNotFound, ""},
+		{"kill not running", http.StatusConflict, "Container c is not running", kill, notNotFound, ""},
+		{"inspect missing", http.StatusNotFound, missing, inspect, isNotFound, ""},
+		{"inspect failing, missing text", http.StatusInternalServerError, missing, inspect, notNotFound, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got string
+			fakeDaemon(t, func(w http.ResponseWriter, r *http.Request) {
+				got = r.Method + " " + r.URL.Path + "?" + r.URL.RawQuery
+				if tt.status == http.StatusNoContent {
+					w.WriteHeader(tt.status)
+					return
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tt.status)
+				json.NewEncoder(w).Encode(map[string]string{"message": tt.msg})
+			})
+			a, err := New(context.Background(), &CLI{}, time.Second)
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			defer a.Close()
+			if err := tt.call(a); !tt.want(err) {
+				t.Errorf("daemon answered %d %q to %s: err = %v", tt.status, tt.msg, got, err)
+			}
+			if tt.req != "" && got != tt.req {
+				t.Errorf("request %s, want %s", got, tt.req)
+			}
+		})
+	}
+}
+
+func remove(a *Adapter) error { return a.Remove(context.Background(), "c") }
+func kill(a *Adapter) error   { return a.Kill(context.Background(), "c", "HUP") }
+func stop(a *Adapter) error {
+	zero := 0
+	return a.Stop(context.Background(), "c", "TERM", &zero)
+}
+func inspect(a *Adapter) error { _, err := a.Inspect(context.Background(), "c"); return err }
+
+func isNil(err error) bool       { return err == nil }
+func notNil(err error) bool      { return err != nil }
+func isNotFound(err error) bool  { return errors.Is(err, states.ErrNotFound) }
+func notNotFound(err error) bool { return err != nil && !errors.Is(err, states.ErrNotFound) }
+
+// TestAdapterRemoveRetriesAConflict: a conflict (a container that stopped
+// between an old daemon's check and its kill, or someone's removal in
+// progress) is asked again until the daemon removes it or says it is gone,
+// so a --rm container is not left behind.
+func TestAdapterRemoveRetriesAConflict(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		conflicts int // answers 409 this many times, then 204
+		wantCalls int
+	}{
+		{"removed at the second request", 1, 2},
+		{"removed at the last request", removeAttempts - 1, removeAttempts},
+		{"in progress throughout: someone else's removal ends it", 100, removeAttempts},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int32
+			fakeDaemon(t, func(w http.ResponseWriter, r *http.Request) {
+				if r.Method != http.MethodDelete {
+					w.WriteHeader(http.StatusNotFound)
+					return
+				}
+				if int(calls.Add(1)) <= tt.conflicts {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusConflict)
+					json.NewEncoder(w).Encode(map[string]string{"message": "Could not kill running container c, cannot remove - Container c is not running"})
+					return
+				}
+				w.WriteHeader(http.StatusNoContent)
+			})
+			a, err := New(context.Background(), &CLI{}, time.Second)
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			defer a.Close()
+			if err := a.Remove(context.Background(), "c"); err != nil {
+				t.Fatalf("Remove: %v", err)
+			}
+			if got := int(calls.Load()); got != tt.wantCalls {
+				t.Errorf("%d removal requests, want %d", got, tt.wantCalls)
+			}
+		})
 	}
 }
