@@ -14,14 +14,14 @@ func (m *Machine) cleanupStale(ctx context.Context) (Event, error) {
 		m.ports.Log.Info("stopping running container created from other arguments",
 			logContainer(c.ID), logName(m.spec.Name))
 		if err := m.ports.Docker.Stop(ctx, c.ID, "", nil); err != nil {
-			return "", fmt.Errorf("stop stale container %q (%s): %w", m.spec.Name, short(c.ID), err)
+			return "", fmt.Errorf("stop stale container %q (%s): %w", m.spec.Name, ShortID(c.ID), err)
 		}
 	} else {
 		m.ports.Log.Info("removing stale container", logContainer(c.ID), logName(m.spec.Name))
 	}
 	if err := m.ports.Docker.Remove(ctx, c.ID); err != nil {
 		return "", fmt.Errorf("remove stale container %q (%s): %w; remove it with `docker rm -f %s`",
-			m.spec.Name, short(c.ID), err, m.spec.Name)
+			m.spec.Name, ShortID(c.ID), err, m.spec.Name)
 	}
 	m.stale = Container{}
 	return EvCleaned, nil

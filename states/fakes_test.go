@@ -213,6 +213,8 @@ func (p *fakePidFile) Write(pid int) error {
 	return p.Err
 }
 
+func (p *fakePidFile) Remove(pid int) { p.rec.add("pidfile.Remove %d", pid) }
+
 // world is one set of fakes sharing a call log.
 type world struct {
 	rec      *recorder

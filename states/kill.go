@@ -23,11 +23,12 @@ func (m *Machine) kill(ctx context.Context) (Event, error) {
 	}
 	zero := 0
 	if err := m.ports.Docker.Stop(ctx, id, "SIGKILL", &zero); err != nil {
-		return "", fmt.Errorf("kill container %s: %w", short(id), err)
+		return "", fmt.Errorf("kill container %s: %w", ShortID(id), err)
 	}
 	if err := m.collectExit(ctx); err != nil {
 		return "", err
 	}
+	m.removePidFile()
 	if err := m.removeContainer(ctx); err != nil {
 		return "", err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/looplab/fsm"
@@ -41,6 +42,7 @@ type Machine struct {
 	ports     Ports
 	observers []Observer
 	stale     Container // the container cleanup-stale must remove
+	heard     heard     // what inputs said that no transition says
 	now       func() time.Time
 }
 
@@ -88,6 +90,10 @@ func (m *Machine) Act(ctx context.Context) (Event, error) {
 		return m.notify(ctx)
 	case Watch:
 		return m.watch(ctx)
+	case Exiting:
+		return m.exiting(ctx)
+	case Restarting:
+		return m.restarting(ctx)
 	case Stop:
 		return m.stop(ctx)
 	case Kill:
@@ -98,32 +104,24 @@ func (m *Machine) Act(ctx context.Context) (Event, error) {
 	return "", fmt.Errorf("state %q has no action", m.State())
 }
 
-// Interruptible reports whether the current action may be cut short by
-// ev (EvStop, EvWatchdog, EvExited or EvRestarted): the supervisor then
-// cancels the action.
+// interrupts are the events that come from inputs, not from actions: an
+// input asking for one cuts the current action short, where the table
+// allows it.
+var interrupts = []Event{EvStop, EvWatchdog, EvExited, EvProcessEnded, EvDiedAfterKill, EvRestarted}
+
+// Interruptible reports whether the current action may be cut short by ev.
 func (m *Machine) Interruptible(ev Event) bool {
-	return (ev == EvStop || ev == EvWatchdog || ev == EvExited || ev == EvRestarted) && m.Can(ev)
+	return slices.Contains(interrupts, ev) && m.Can(ev)
 }
 
 // Resolve chooses the event that ends the current state, given what the
-// action returned and the interrupt (EvStop, EvWatchdog, EvExited,
-// EvRestarted or "") that arrived
-// while it ran. An allowed interrupt wins; a failed action aborts (stop,
-// then remove) when a container of ours exists, and fails otherwise.
+// action returned and the interrupt (one of interrupts, or "") that
+// arrived while it ran. An allowed interrupt wins; a failed action aborts
+// (stop, then remove) when a container of ours exists, and fails
+// otherwise.
 func (m *Machine) Resolve(ev Event, err error, interrupt Event) Event {
 	if interrupt != "" && m.Can(interrupt) {
-		if interrupt == EvExited {
-			m.facts.Exited = true
-		}
-		if interrupt == EvRestarted {
-			m.facts.Restarts++
-		}
-		if interrupt == EvStop && m.facts.StopReason == "" {
-			m.facts.StopReason = "stop requested"
-		}
-		if interrupt == EvWatchdog {
-			m.facts.StopReason = "systemd's watchdog fired"
-		}
+		m.note(interrupt)
 		return interrupt
 	}
 	if err != nil {
@@ -136,10 +134,25 @@ func (m *Machine) Resolve(ev Event, err error, interrupt Event) Event {
 		}
 		return EvFail
 	}
-	if ev == EvExited {
-		m.facts.Exited = true
-	}
+	m.note(ev)
 	return ev
+}
+
+// note records in the facts what the event that ends the state says.
+func (m *Machine) note(ev Event) {
+	switch ev {
+	case EvExited, EvSettled:
+		m.facts.Exited = true
+	case EvRestarted:
+		m.facts.Restarts++
+	case EvStop:
+		if m.facts.StopReason == "" {
+			m.facts.StopReason = "stop requested"
+		}
+	case EvWatchdog:
+		m.facts.StopReason = "systemd's watchdog fired"
+	}
+	m.applyHeard(ev)
 }
 
 // Fire takes the transition for ev and tells the observers.
@@ -148,6 +161,7 @@ func (m *Machine) Fire(ev Event) error {
 	if err := m.fsm.Event(context.Background(), string(ev)); err != nil {
 		return fmt.Errorf("event %q in state %q: %w", ev, from, err)
 	}
+	m.heard.container, m.heard.pid = m.facts.ContainerID, m.facts.Pid
 	t := Transition{From: from, To: m.State(), Event: ev, At: m.now()}
 	for _, o := range m.observers {
 		o(t, &m.facts)

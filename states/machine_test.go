@@ -95,7 +95,7 @@ func TestInterruptible(t *testing.T) {
 		for _, ev := range AllEvents {
 			m := newWorld().machineIn(Spec{}, s)
 			_, ok := table[s][ev]
-			want := ok && (ev == EvStop || ev == EvWatchdog || ev == EvExited || ev == EvRestarted)
+			want := ok && slices.Contains([]Event{EvStop, EvWatchdog, EvExited, EvProcessEnded, EvDiedAfterKill, EvRestarted}, ev)
 			if got := m.Interruptible(ev); got != want {
 				t.Errorf("Interruptible(%q) in %q = %t, want %t", ev, s, got, want)
 			}
@@ -112,41 +112,49 @@ type step struct {
 
 func (s step) String() string { return fmt.Sprintf("%s -%s-> %s", s.From, s.Event, s.To) }
 
-// drive runs the machine as the supervisor does: Act (in a goroutine, so an
-// interrupt can cut it short), Resolve, Fire, until a terminal state.
-// interrupts[s] arrives while s's action runs.
-func drive(t *testing.T, m *Machine, interrupts map[State]Event) {
+// cue delivers inputs while the machine is in state, once.
+type cue struct {
+	state  State
+	inputs []Input
+}
+
+// Inputs the lifecycle tests use.
+var (
+	stopIn     = Input{Kind: InStop}
+	watchdogIn = Input{Kind: InWatchdog}
+	endedIn    = Input{Kind: InProcessEnded, Container: longID, Pid: 42}
+	killSeenIn = Input{Kind: InKillSeen, Container: longID}
+	startedIn  = Input{Kind: InDockerStarted, Container: longID}
+)
+
+func diedIn(code int) Input { return Input{Kind: InDied, Container: longID, ExitCode: code} }
+
+// drive runs the machine with Step, as the engine does with Run, until a
+// terminal state; each cue's inputs arrive, in order, while the machine is
+// in the cue's state.
+func drive(t *testing.T, m *Machine, cues []cue) {
 	t.Helper()
 	for i := 0; !m.State().Terminal(); i++ {
 		if i > 50 {
 			t.Fatalf("no terminal state after %d steps (in %q)", i, m.State())
 		}
-		ctx, cancel := context.WithCancelCause(context.Background())
-		type result struct {
-			ev  Event
-			err error
+		inputs := make(chan Input, 8)
+		if len(cues) > 0 && cues[0].state == m.State() {
+			for _, in := range cues[0].inputs {
+				inputs <- in
+			}
+			cues = cues[1:]
 		}
-		done := make(chan result, 1)
-		go func() {
-			ev, err := m.Act(ctx)
-			done <- result{ev, err}
-		}()
-		interrupt := interrupts[m.State()]
-		if interrupt != "" && m.Interruptible(interrupt) {
-			cancel(fmt.Errorf("%s: %w", interrupt, ErrInterrupted))
+		// Longer than any window (tests of the windows run in a synctest bubble).
+		ctx, cancel := context.WithTimeout(context.Background(), 2*max(DieGrace, RestartWindow))
+		err := m.Step(ctx, inputs)
+		cancel()
+		if err != nil {
+			t.Fatalf("Step: %v", err)
 		}
-		var r result
-		select {
-		case r = <-done:
-		case <-time.After(5 * time.Second):
-			cancel(nil)
-			t.Fatalf("action of %q did not return", m.State())
-		}
-		cancel(nil)
-		ev := m.Resolve(r.ev, r.err, interrupt)
-		if err := m.Fire(ev); err != nil {
-			t.Fatalf("Fire: %v", err)
-		}
+	}
+	if len(cues) > 0 {
+		t.Errorf("cues never delivered: %v", cues)
 	}
 }
 
@@ -158,7 +166,7 @@ func TestLifecycle(t *testing.T) {
 		name       string
 		spec       Spec
 		setup      func(w *world)
-		interrupts map[State]Event
+		cues       []cue
 		want       []step
 		wantState  State
 		wantCode   int
@@ -171,20 +179,68 @@ func TestLifecycle(t *testing.T) {
 		noCalls []string
 	}{
 		{
-			name:       "container exits on its own",
-			spec:       base,
-			interrupts: map[State]Event{Watch: EvExited},
+			name: "container exits on its own",
+			spec: base,
+			cues: []cue{{Watch, []Input{diedIn(3)}}},
 			want: []step{{Lookup, EvNotFound, Create}, {Create, EvCreated, Start}, {Start, EvStarted, MigrateCgroups},
 				{MigrateCgroups, EvMigrated, Notify}, {Notify, EvNotified, Watch}, {Watch, EvExited, Remove}, {Remove, EvRemoved, Done}},
 			wantState: Done, wantCode: 3, wantExited: true,
+			// The code is the die event's payload: no wait for it.
 			wantCalls: []string{"docker.Create nginx", "logs.Attach", "docker.Start", "cgroups.Migrate 42", "pidfile.Write 42",
-				"notify.Ready 42 ready=true", "notify.Reclaim", "docker.Wait", "docker.Remove"},
-			noCalls: []string{"docker.Stop", "notify.Stopping"},
+				"notify.Ready 42 ready=true", "pidfile.Remove 42", "notify.Reclaim", "docker.Remove"},
+			noCalls: []string{"docker.Stop", "notify.Stopping", "docker.Wait"},
 		},
 		{
-			name:       "stop requested while watching",
-			spec:       base,
-			interrupts: map[State]Event{Watch: EvStop},
+			name: "the pidfd sees the exit first, then Docker's die event",
+			spec: base,
+			cues: []cue{{Watch, []Input{endedIn}}, {Exiting, []Input{endedIn, diedIn(5)}}},
+			want: []step{{Lookup, EvNotFound, Create}, {Create, EvCreated, Start}, {Start, EvStarted, MigrateCgroups},
+				{MigrateCgroups, EvMigrated, Notify}, {Notify, EvNotified, Watch}, {Watch, EvProcessEnded, Exiting},
+				{Exiting, EvExited, Remove}, {Remove, EvRemoved, Done}},
+			wantState: Done, wantCode: 5, wantExited: true,
+			// The main-process role is taken back while Docker's word is due.
+			wantCalls: []string{"notify.Ready 42", "notify.Reclaim", "docker.Remove"},
+			noCalls:   []string{"docker.Wait", "docker.Stop"},
+		},
+		{
+			name: "docker restart within the window: the new process is supervised",
+			spec: base,
+			cues: []cue{{Watch, []Input{killSeenIn, diedIn(143)}}, {Restarting, []Input{diedIn(143), startedIn}},
+				{Watch, []Input{diedIn(3)}}},
+			want: []step{{Lookup, EvNotFound, Create}, {Create, EvCreated, Start}, {Start, EvStarted, MigrateCgroups},
+				{MigrateCgroups, EvMigrated, Notify}, {Notify, EvNotified, Watch}, {Watch, EvDiedAfterKill, Restarting},
+				{Restarting, EvRestarted, Start}, {Start, EvStarted, MigrateCgroups}, {MigrateCgroups, EvMigrated, Notify},
+				{Notify, EvNotified, Watch}, {Watch, EvExited, Remove}, {Remove, EvRemoved, Done}},
+			// The first run's 143 is not the second run's code.
+			wantState: Done, wantCode: 3, wantExited: true,
+			wantCalls: []string{"docker.Start " + longID, "notify.Ready 42", "logs.Attach " + longID,
+				"cgroups.Migrate 42", "notify.Ready 42", "docker.Remove"},
+			noCalls: []string{"docker.Stop", "docker.Wait"},
+		},
+		{
+			name: "stop requested in the restart window",
+			spec: base,
+			cues: []cue{{Watch, []Input{killSeenIn, diedIn(143)}}, {Restarting, []Input{stopIn}}},
+			want: []step{{Lookup, EvNotFound, Create}, {Create, EvCreated, Start}, {Start, EvStarted, MigrateCgroups},
+				{MigrateCgroups, EvMigrated, Notify}, {Notify, EvNotified, Watch}, {Watch, EvDiedAfterKill, Restarting},
+				{Restarting, EvStop, Stop}, {Stop, EvStopped, Remove}, {Remove, EvRemoved, Done}},
+			wantState: Done, wantCode: 143,
+			wantCalls: []string{"notify.Stopping", "docker.Stop " + longID, "docker.Remove"},
+		},
+		{
+			name: "systemd's watchdog fires while the exit is being decided",
+			spec: base,
+			cues: []cue{{Watch, []Input{endedIn}}, {Exiting, []Input{watchdogIn}}},
+			want: []step{{Lookup, EvNotFound, Create}, {Create, EvCreated, Start}, {Start, EvStarted, MigrateCgroups},
+				{MigrateCgroups, EvMigrated, Notify}, {Notify, EvNotified, Watch}, {Watch, EvProcessEnded, Exiting},
+				{Exiting, EvWatchdog, Kill}, {Kill, EvKilled, Failed}},
+			wantState: Failed, wantCode: 3,
+			wantCalls: []string{"notify.Reclaim", "docker.Stop " + longID, "docker.Wait", "docker.Remove"},
+		},
+		{
+			name: "stop requested while watching",
+			spec: base,
+			cues: []cue{{Watch, []Input{stopIn}}},
 			want: []step{{Lookup, EvNotFound, Create}, {Create, EvCreated, Start}, {Start, EvStarted, MigrateCgroups},
 				{MigrateCgroups, EvMigrated, Notify}, {Notify, EvNotified, Watch}, {Watch, EvStop, Stop},
 				{Stop, EvStopped, Remove}, {Remove, EvRemoved, Done}},
@@ -194,20 +250,20 @@ func TestLifecycle(t *testing.T) {
 			wantCalls: []string{"notify.Ready", "notify.Reclaim", "notify.Stopping", "docker.Stop " + longID, "docker.Wait", "docker.Remove"},
 		},
 		{
-			name:       "systemd's watchdog fires while watching: kill at once, remove, failed",
-			spec:       base,
-			interrupts: map[State]Event{Watch: EvWatchdog},
+			name: "systemd's watchdog fires while watching: kill at once, remove, failed",
+			spec: base,
+			cues: []cue{{Watch, []Input{watchdogIn}}},
 			want: []step{{Lookup, EvNotFound, Create}, {Create, EvCreated, Start}, {Start, EvStarted, MigrateCgroups},
 				{MigrateCgroups, EvMigrated, Notify}, {Notify, EvNotified, Watch}, {Watch, EvWatchdog, Kill},
 				{Kill, EvKilled, Failed}},
 			wantState: Failed, wantCode: 3,
-			wantCalls: []string{"notify.Ready", "notify.Stopping", "docker.Stop " + longID, "docker.Wait", "docker.Remove"},
+			wantCalls: []string{"notify.Ready", "notify.Stopping", "docker.Stop " + longID, "docker.Wait", "pidfile.Remove 42", "docker.Remove"},
 			noCalls:   []string{"notify.Reclaim"},
 		},
 		{
-			name:       "systemd's watchdog fires during a graceful stop: killed at once",
-			spec:       base,
-			interrupts: map[State]Event{Watch: EvStop, Stop: EvWatchdog},
+			name: "systemd's watchdog fires during a graceful stop: killed at once",
+			spec: base,
+			cues: []cue{{Watch, []Input{stopIn}}, {Stop, []Input{watchdogIn}}},
 			want: []step{{Lookup, EvNotFound, Create}, {Create, EvCreated, Start}, {Start, EvStarted, MigrateCgroups},
 				{MigrateCgroups, EvMigrated, Notify}, {Notify, EvNotified, Watch}, {Watch, EvStop, Stop},
 				{Stop, EvWatchdog, Kill}, {Kill, EvKilled, Failed}},
@@ -215,9 +271,9 @@ func TestLifecycle(t *testing.T) {
 			wantCalls: []string{"notify.Stopping", "docker.Stop " + longID, "docker.Wait", "docker.Remove"},
 		},
 		{
-			name:       "container exits during migration",
-			spec:       base,
-			interrupts: map[State]Event{Lookup: EvExited, MigrateCgroups: EvExited},
+			name: "container exits during migration",
+			spec: base,
+			cues: []cue{{Lookup, []Input{diedIn(9)}}, {MigrateCgroups, []Input{endedIn}}},
 			want: []step{{Lookup, EvNotFound, Create}, {Create, EvCreated, Start}, {Start, EvStarted, MigrateCgroups},
 				{MigrateCgroups, EvExited, Remove}, {Remove, EvRemoved, Done}},
 			wantState: Done, wantCode: 3, wantExited: true,
@@ -257,14 +313,14 @@ func TestLifecycle(t *testing.T) {
 			noCalls:   []string{"logs.Attach", "docker.Wait", "docker.Stop", "docker.Remove", "notify.Reclaim", "pidfile.Write"},
 		},
 		{
-			name:       "adopt a running container",
-			spec:       base,
-			setup:      func(w *world) { w.docker.Containers = map[string]Container{"web": running, longID: running} },
-			interrupts: map[State]Event{Watch: EvExited},
+			name:  "adopt a running container",
+			spec:  base,
+			setup: func(w *world) { w.docker.Containers = map[string]Container{"web": running, longID: running} },
+			cues:  []cue{{Watch, []Input{diedIn(3)}}},
 			want: []step{{Lookup, EvAdopt, Start}, {Start, EvStarted, MigrateCgroups},
 				{MigrateCgroups, EvMigrated, Notify}, {Notify, EvNotified, Watch}, {Watch, EvExited, Remove}, {Remove, EvRemoved, Done}},
 			wantState: Done, wantCode: 3, wantExited: true,
-			wantCalls: []string{"docker.Inspect web", "logs.Attach " + longID, "cgroups.Migrate 42", "docker.Wait"},
+			wantCalls: []string{"docker.Inspect web", "logs.Attach " + longID, "cgroups.Migrate 42", "docker.Remove"},
 			noCalls:   []string{"docker.Create", "docker.Start"},
 		},
 		{
@@ -274,7 +330,7 @@ func TestLifecycle(t *testing.T) {
 				w.docker.Containers = map[string]Container{"web": {ID: "old", Running: true, Pid: 7,
 					Labels: map[string]string{LabelArgs: "h0"}}}
 			},
-			interrupts: map[State]Event{Watch: EvExited},
+			cues: []cue{{Watch, []Input{diedIn(3)}}},
 			want: []step{{Lookup, EvStale, CleanupStale}, {CleanupStale, EvCleaned, Create}, {Create, EvCreated, Start},
 				{Start, EvStarted, MigrateCgroups}, {MigrateCgroups, EvMigrated, Notify}, {Notify, EvNotified, Watch},
 				{Watch, EvExited, Remove}, {Remove, EvRemoved, Done}},
@@ -283,13 +339,13 @@ func TestLifecycle(t *testing.T) {
 				"docker.Remove " + longID},
 		},
 		{
-			name:       "stop before anything was created",
-			spec:       base,
-			interrupts: map[State]Event{Lookup: EvStop},
-			want:       []step{{Lookup, EvStop, Stop}, {Stop, EvStopped, Remove}, {Remove, EvRemoved, Done}},
-			wantState:  Done,
-			wantCalls:  []string{"docker.FindByLabel " + LabelInvocation + "=inv"},
-			noCalls:    []string{"docker.Stop", "docker.Remove", "docker.Wait"},
+			name:      "stop before anything was created",
+			spec:      base,
+			cues:      []cue{{Lookup, []Input{stopIn}}},
+			want:      []step{{Lookup, EvStop, Stop}, {Stop, EvStopped, Remove}, {Remove, EvRemoved, Done}},
+			wantState: Done,
+			wantCalls: []string{"docker.FindByLabel " + LabelInvocation + "=inv"},
+			noCalls:   []string{"docker.Stop", "docker.Remove", "docker.Wait"},
 		},
 	}
 	for _, tt := range tests {
@@ -312,7 +368,7 @@ func TestLifecycle(t *testing.T) {
 					lastAt = tr.At
 				},
 				func(tr Transition, _ *Facts) { seen2 = append(seen2, step{tr.From, tr.Event, tr.To}) })
-			drive(t, m, tt.interrupts)
+			drive(t, m, tt.cues)
 
 			if !slices.Equal(seen, tt.want) {
 				t.Errorf("transitions:\n got  %v\n want %v", seen, tt.want)
@@ -357,7 +413,7 @@ func TestLifecycle(t *testing.T) {
 
 func TestRestartedContainerIsStartedAgainWithoutDockerStart(t *testing.T) {
 	w := newWorld()
-	m := w.machineIn(Spec{Logs: true}, Watch)
+	m := w.machineIn(Spec{Logs: true}, Restarting)
 	m.facts.ContainerID, m.facts.Pid, m.facts.Started = longID, 42, true
 	if ev := m.Resolve("", context.Canceled, EvRestarted); ev != EvRestarted {
 		t.Fatalf("Resolve = %q, want restarted", ev)

@@ -21,5 +21,5 @@ func (m *Machine) migrateCgroups(ctx context.Context) (Event, error) {
 		return EvExited, nil
 	}
 	return "", fmt.Errorf("move container %s (pid %d) into the unit's cgroups: %w",
-		short(m.facts.ContainerID), m.facts.Pid, err)
+		ShortID(m.facts.ContainerID), m.facts.Pid, err)
 }

@@ -44,10 +44,10 @@ func (m *Machine) notifyWhenHealthy(ctx context.Context) (Event, error) {
 	id, pid := m.facts.ContainerID, m.facts.Pid
 	c, err := m.ports.Docker.Inspect(ctx, id)
 	if err != nil {
-		return "", fmt.Errorf("inspect container %s for its health check: %w", short(id), err)
+		return "", fmt.Errorf("inspect container %s for its health check: %w", ShortID(id), err)
 	}
 	if c.Health == "" {
-		return "", fmt.Errorf("--ready=healthy, but container %s has no health check; add --health-cmd to the docker run arguments (or a HEALTHCHECK to the image), or use --ready=running", short(id))
+		return "", fmt.Errorf("--ready=healthy, but container %s has no health check; add --health-cmd to the docker run arguments (or a HEALTHCHECK to the image), or use --ready=running", ShortID(id))
 	}
 	waiting := fmt.Sprintf("running, pid %d, waiting for a healthy health check", pid)
 	if err := m.ports.Notifier.Ready(pid, false, waiting); err != nil {
@@ -55,10 +55,10 @@ func (m *Machine) notifyWhenHealthy(ctx context.Context) (Event, error) {
 	}
 	m.facts.Announced = true
 	if err := m.ports.Docker.WaitHealthy(ctx, id); err != nil {
-		return "", fmt.Errorf("wait for container %s to be healthy: %w", short(id), err)
+		return "", fmt.Errorf("wait for container %s to be healthy: %w", ShortID(id), err)
 	}
 	if err := m.ports.Notifier.Ready(0, true, fmt.Sprintf("running, healthy, pid %d", pid)); err != nil {
-		return "", fmt.Errorf("notify systemd that container %s is ready: %w", short(id), err)
+		return "", fmt.Errorf("notify systemd that container %s is ready: %w", ShortID(id), err)
 	}
 	return EvNotified, nil
 }

@@ -106,4 +106,7 @@ type Notifier interface {
 // PidFile records the container's pid for others.
 type PidFile interface {
 	Write(pid int) error
+	// Remove removes the file if it still holds pid; it never fails the
+	// lifecycle (it says what it could not do itself).
+	Remove(pid int)
 }

@@ -12,6 +12,7 @@ import (
 // with --rm, removes the container and its anonymous volumes, as `docker
 // run --rm` does.
 func (m *Machine) remove(ctx context.Context) (Event, error) {
+	m.removePidFile()
 	if m.facts.Exited {
 		// Reclaim first: systemd's round trip overlaps Docker's own
 		// bookkeeping of the exit, which Wait has to wait for.
@@ -42,6 +43,14 @@ func (m *Machine) remove(ctx context.Context) (Event, error) {
 	return EvRemoved, nil
 }
 
+// removePidFile removes the --pid-file, which names a process that no
+// longer runs.
+func (m *Machine) removePidFile() {
+	if m.spec.WritePid && m.facts.Pid != 0 {
+		m.ports.PidFile.Remove(m.facts.Pid)
+	}
+}
+
 // removeContainer removes the container with --rm, as `docker run --rm`
 // does; without --rm, or without a container, it does nothing.
 func (m *Machine) removeContainer(ctx context.Context) error {
@@ -52,9 +61,9 @@ func (m *Machine) removeContainer(ctx context.Context) error {
 	if err := m.ports.Docker.Remove(ctx, id); err != nil {
 		if m.spec.Name != "" {
 			return fmt.Errorf("remove container %s: %w; it will be removed at the next start, or run `docker rm -f %s`",
-				short(id), err, short(id))
+				ShortID(id), err, ShortID(id))
 		}
-		return fmt.Errorf("remove container %s: %w; remove it with `docker rm -f %s`", short(id), err, short(id))
+		return fmt.Errorf("remove container %s: %w; remove it with `docker rm -f %s`", ShortID(id), err, ShortID(id))
 	}
 	return nil
 }

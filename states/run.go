@@ -1,6 +1,9 @@
 package states
 
-import "time"
+import (
+	"syscall"
+	"time"
+)
 
 // Labels the supervisor puts on the containers it creates.
 const (
@@ -43,9 +46,15 @@ type Facts struct {
 	Exited      bool // the container ended on its own
 	Restarts    int  // times Docker restarted the container under us
 	StopReason  string
-	ExitCode    int
-	OOMKilled   bool
-	Err         error // the failure that sent the machine to stop or failed
-	FailedIn    State
-	StartedAt   time.Time
+	// StopSignal is the signal that asked us to stop (SIGTERM, SIGINT);
+	// 0 when none did.
+	StopSignal syscall.Signal
+	ExitCode   int
+	// DiedCode is the code Docker's die event reported for the current
+	// run; nil until then. Waiting for the container is then not needed.
+	DiedCode  *int
+	OOMKilled bool
+	Err       error // the failure that sent the machine to stop or failed
+	FailedIn  State
+	StartedAt time.Time
 }

@@ -17,26 +17,26 @@ func (m *Machine) start(ctx context.Context) (Event, error) {
 		if m.facts.Restarts > 0 {
 			c, err := m.ports.Docker.Inspect(ctx, id)
 			if err != nil {
-				return "", fmt.Errorf("inspect restarted container %s: %w", short(id), err)
+				return "", fmt.Errorf("inspect restarted container %s: %w", ShortID(id), err)
 			}
 			// Its first lines may be older than StartedAt; every line
 			// after the previous run ended is the new run's.
 			since = c.FinishedAt
 		}
 		if err := m.ports.Logs.Attach(ctx, id, m.spec.TTY, since); err != nil {
-			return "", fmt.Errorf("attach to container %s output: %w", short(id), err)
+			return "", fmt.Errorf("attach to container %s output: %w", ShortID(id), err)
 		}
 	}
 	// An adopted container runs already; a restarted one Docker started.
 	if !m.facts.Adopted && m.facts.Restarts == 0 {
 		if err := m.ports.Docker.Start(ctx, id); err != nil {
-			return "", fmt.Errorf("start container %s: %w", short(id), err)
+			return "", fmt.Errorf("start container %s: %w", ShortID(id), err)
 		}
 	}
 	m.facts.Started = true
 	c, err := m.ports.Docker.Inspect(ctx, id)
 	if err != nil {
-		return "", fmt.Errorf("inspect started container %s: %w", short(id), err)
+		return "", fmt.Errorf("inspect started container %s: %w", ShortID(id), err)
 	}
 	if !c.Running || c.Pid == 0 {
 		return EvExited, nil

@@ -21,7 +21,7 @@ func (m *Machine) stop(ctx context.Context) (Event, error) {
 		m.ports.Log.Warn("tell systemd we are stopping", logError(err))
 	}
 	if err := m.ports.Docker.Stop(ctx, id, "", nil); err != nil {
-		return "", fmt.Errorf("stop container %s: %w", short(id), err)
+		return "", fmt.Errorf("stop container %s: %w", ShortID(id), err)
 	}
 	if err := m.collectExit(ctx); err != nil {
 		return "", err
@@ -73,12 +73,18 @@ func (m *Machine) stopStatus() string {
 	return fmt.Sprintf("stopping (%s)", sig)
 }
 
-// collectExit learns the container's exit code once it no longer runs.
+// collectExit learns the container's exit code once it no longer runs:
+// from Docker's die event when it came (some milliseconds before Docker
+// answers a wait), else by waiting.
 func (m *Machine) collectExit(ctx context.Context) error {
+	if code := m.facts.DiedCode; code != nil {
+		m.facts.ExitCode = *code
+		return nil
+	}
 	id := m.facts.ContainerID
 	c, err := m.ports.Docker.Wait(ctx, id)
 	if err != nil {
-		return fmt.Errorf("wait for container %s to exit: %w", short(id), err)
+		return fmt.Errorf("wait for container %s to exit: %w", ShortID(id), err)
 	}
 	m.facts.ExitCode = c.ExitCode
 	// An "oom" event may have told us already; Wait's answer may not know.
