@@ -7,9 +7,8 @@
 package metrics
 
 import (
-	"errors"
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/systemd-docker/systemd-docker/states"
 )
@@ -42,10 +42,12 @@ type Metrics struct {
 	file string
 
 	// mu makes multi-series updates (state, health) atomic with respect to
-	// Gather, and guards current and entered.
+	// Gather, and guards current, entered and failures.
 	mu      sync.Mutex
 	current states.State
 	entered time.Time
+	// failures holds the kinds of write failures NewFailure has seen.
+	failures map[string]bool
 
 	state         *prometheus.GaugeVec
 	transitions   *prometheus.CounterVec
@@ -287,18 +289,56 @@ func (m *Metrics) Gatherer() prometheus.Gatherer {
 }
 
 // WriteFile writes the metrics in the text format to dir/FileName(unit),
-// mode 0644, without timestamps. The file is replaced atomically (written
-// to a temporary file in dir, then renamed), so the textfile collector never
-// reads a partial file; a symlink at that path is replaced, not followed.
+// mode 0644 whatever the umask, without timestamps. The file is replaced
+// atomically (a temporary file in dir, written and synced, then renamed),
+// so the textfile collector never reads a partial file; a symlink at that
+// path is replaced, not followed. dir may be writable by other users: see
+// textfile.go.
 func (m *Metrics) WriteFile(dir string) error {
 	if m == nil {
 		return nil
 	}
 	path := filepath.Join(dir, m.file)
-	if err := prometheus.WriteToTextfile(path, m.Gatherer()); err != nil {
+	mfs, err := m.Gatherer().Gather()
+	if err == nil {
+		err = writeTextfile(dir, m.file, func(w io.Writer) error {
+			for _, mf := range mfs {
+				if _, err := expfmt.MetricFamilyToText(w, mf); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	} else {
+		err = &stepError{"gather", err}
+	}
+	if err != nil {
 		return fmt.Errorf("metrics: writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// NewFailure reports whether err, from WriteFile, is the first failure of
+// its kind: the same step of the write (open the directory, create, write,
+// sync, rename, ...) failing with the same errno. The caller warns about
+// the first and stays quiet about repeats, so that a full disk or a
+// removed directory is not logged at every state change and watchdog tick.
+// False on a nil *Metrics or a nil err.
+func (m *Metrics) NewFailure(err error) bool {
+	if m == nil || err == nil {
+		return false
+	}
+	kind := failureKind(err)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failures[kind] {
+		return false
+	}
+	if m.failures == nil {
+		m.failures = make(map[string]bool)
+	}
+	m.failures[kind] = true
+	return true
 }
 
 // FileName returns the file name of unit's metrics: unit with every
@@ -321,33 +361,4 @@ func FileName(unit string) string {
 	}
 	b.WriteString(".prom")
 	return b.String()
-}
-
-// CheckDir checks that dir is an existing, writable directory, so that a bad
-// --metrics-dir fails at start-up, before a container is created. It
-// probes writability by creating and removing a hidden temporary file
-// (not named *.prom, so the textfile collector ignores it).
-func CheckDir(dir string) error {
-	if dir == "" {
-		return errors.New("--metrics-dir is empty: give the directory of node_exporter's textfile collector (--collector.textfile.directory)")
-	}
-	fi, err := os.Stat(dir)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return fmt.Errorf("--metrics-dir %s does not exist: create it (it should be node_exporter's --collector.textfile.directory) or fix the option", dir)
-	case err != nil:
-		return fmt.Errorf("--metrics-dir %s: %w", dir, err)
-	case !fi.IsDir():
-		return fmt.Errorf("--metrics-dir %s is not a directory: give the directory of node_exporter's textfile collector (--collector.textfile.directory)", dir)
-	}
-	f, err := os.CreateTemp(dir, ".systemd-docker-check-*")
-	if err != nil {
-		return fmt.Errorf("--metrics-dir %s is not writable by this service (%w): fix its permissions, or the unit's User=/ReadWritePaths=", dir, err)
-	}
-	name := f.Name()
-	f.Close()
-	if err := os.Remove(name); err != nil {
-		return fmt.Errorf("--metrics-dir %s: removing the probe file: %w", dir, err)
-	}
-	return nil
 }

@@ -273,56 +273,6 @@ func TestWriteFileMissingDir(t *testing.T) {
 	}
 }
 
-func TestCheckDir(t *testing.T) {
-	base := t.TempDir()
-	file := filepath.Join(base, "file")
-	if err := os.WriteFile(file, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for _, tt := range []struct {
-		name, dir, want string
-	}{
-		{"ok", base, ""},
-		{"empty", "", "is empty"},
-		{"missing", filepath.Join(base, "missing"), "does not exist"},
-		{"file", file, "is not a directory"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			err := CheckDir(tt.dir)
-			checkErr(t, err, tt.dir, tt.want)
-		})
-	}
-	t.Run("read-only", func(t *testing.T) {
-		if os.Geteuid() == 0 {
-			t.Skip("root writes to read-only directories")
-		}
-		ro := filepath.Join(base, "ro")
-		if err := os.Mkdir(ro, 0o555); err != nil {
-			t.Fatal(err)
-		}
-		checkErr(t, CheckDir(ro), ro, "is not writable")
-	})
-	ents, _ := os.ReadDir(base)
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), ".systemd-docker-check") {
-			t.Errorf("probe file %s left behind", e.Name())
-		}
-	}
-}
-
-func checkErr(t *testing.T, err error, dir, want string) {
-	t.Helper()
-	if want == "" {
-		if err != nil {
-			t.Errorf("CheckDir(%q) = %v, want nil", dir, err)
-		}
-		return
-	}
-	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), dir) {
-		t.Errorf("CheckDir(%q) = %v, want an error naming it and saying %q", dir, err, want)
-	}
-}
-
 func TestFileName(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{"web.service", "web.service.prom"},

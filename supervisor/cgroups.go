@@ -20,6 +20,9 @@ type cgroupMover struct {
 	moved     int // pids moved, for the log and metrics
 }
 
+// Moved is how many processes were moved so far.
+func (c *cgroupMover) Moved() int { return c.moved }
+
 func (c *cgroupMover) Migrate(ctx context.Context, pid int, containerID string) error {
 	res, err := c.m.Migrate(ctx, cgroups.Target{Pid: pid, ContainerID: containerID, Selection: c.selection})
 	c.moved += len(res.Moved)

@@ -33,7 +33,8 @@ func TestExitResult(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := tt.facts
-			if got := exitResult(&f, tt.detached, tt.signal); got != tt.want {
+			f.StopSignal = tt.signal
+			if got := exitResult(&f, tt.detached); got != tt.want {
 				t.Errorf("exitResult = %+v, want %+v", got, tt.want)
 			}
 		})

@@ -6,13 +6,10 @@ package supervisor
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -23,8 +20,11 @@ import (
 	"github.com/systemd-docker/systemd-docker/states"
 	"github.com/systemd-docker/systemd-docker/supervisor/cgroups"
 	"github.com/systemd-docker/systemd-docker/supervisor/dockerapi"
+	"github.com/systemd-docker/systemd-docker/supervisor/output"
+	"github.com/systemd-docker/systemd-docker/supervisor/rundir"
 	"github.com/systemd-docker/systemd-docker/supervisor/runargs"
 	"github.com/systemd-docker/systemd-docker/supervisor/sdnotify"
+	"github.com/systemd-docker/systemd-docker/supervisor/unit"
 	"github.com/systemd-docker/systemd-docker/watchers"
 )
 
@@ -53,113 +53,165 @@ type Options struct {
 // Run supervises the container cfg describes until it ends, and says how
 // to exit. Failures are logged once, here.
 func Run(ctx context.Context, cfg Config, o Options) Result {
-	log := o.Log
 	s, err := prepare(ctx, cfg, o)
 	if err != nil {
-		log.Error(err.Error())
+		o.Log.Error(err.Error())
 		return Result{Code: ExitFailure}
 	}
-	defer s.docker.Close()
-	defer s.lock.Unlock()
+	defer s.close()
 	return s.run(ctx)
 }
 
-// prepare checks the input and the daemon, and builds the machine: nothing
-// is created before every check has passed.
+// prepare checks the input and the daemon, and builds the engine: no
+// container is created before every check has passed.
 func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
+	o = o.withDefaults()
+	if err := validate(cfg); err != nil {
+		return nil, err
+	}
+	u, err := unit.Read(cfg.Environ)
+	if err != nil {
+		return nil, err
+	}
+	var dir string // for the name lock and the --notify socket
+	if cfg.Run.Name != "" || cfg.Notify {
+		if dir, err = rundir.Dir(cfg.Environ, os.Geteuid()); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.MetricsDir != "" {
+		// Metrics never take the service down: without a usable
+		// directory it runs without them.
+		if err := metrics.PrepareDir(cfg.MetricsDir); err != nil {
+			o.Log.Warn("running without metrics", zap.Error(err))
+			cfg.MetricsDir = ""
+		}
+	}
+	noteIgnored(o.Log, cfg.Run, stdinUsable(os.Stdin))
+	s := &supervisor{drain: o.DrainTimeout, log: o.Log, unit: u,
+		inputs: make(chan states.Input, 16), side: make(chan watchers.Event, 16)}
+	if err := s.wire(ctx, cfg, o, dir); err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (o Options) withDefaults() Options {
 	if o.DaemonTimeout == 0 {
 		o.DaemonTimeout = 60 * time.Second // a busy daemon (many units starting at once) answers late; a stopped one refuses at once
 	}
 	if o.DrainTimeout == 0 {
 		o.DrainTimeout = 10 * time.Second
 	}
+	return o
+}
+
+// validate refuses, before anything else, the input that cannot work.
+func validate(cfg Config) error {
 	run := cfg.Run
 	if run.Help {
-		return nil, fmt.Errorf("docker run --help does not describe a container; remove it (see `docker run --help` for docker's flags)")
+		return fmt.Errorf("docker run --help does not describe a container; remove it (see `docker run --help` for docker's flags)")
 	}
 	if r := run.Restart; r != "" && r != "no" {
-		return nil, fmt.Errorf("docker run --restart=%s cannot work under a supervisor: the container would restart behind systemd's back; remove it and use Restart=on-failure (or always) in the unit's [Service] section", r)
+		return fmt.Errorf("docker run --restart=%s cannot work under a supervisor: the container would restart behind systemd's back; remove it and use Restart=on-failure (or always) in the unit's [Service] section", r)
 	}
 	if err := checkContainerName(run.Name); err != nil {
-		return nil, err
+		return err
 	}
 	if err := checkSelection(cfg.Cgroups); err != nil {
-		return nil, err
+		return err
 	}
 	if cfg.PidFile != "" {
-		if err := (pidFile{cfg.PidFile}).check(); err != nil {
-			return nil, err
-		}
+		return pidFile{cfg.PidFile}.check()
 	}
-	var rundir string // for the name lock and the --notify socket
-	if run.Name != "" || cfg.Notify {
-		d, err := runDir(cfg.Environ, os.Geteuid())
-		if err != nil {
-			return nil, err
-		}
-		rundir = d
-	}
-	if cfg.MetricsDir != "" {
-		if err := metrics.CheckDir(cfg.MetricsDir); err != nil {
-			return nil, fmt.Errorf("--metrics-dir: %w", err)
-		}
-	}
-	watchdog, err := watchdogInterval(cfg.Environ)
-	if err != nil {
-		return nil, err
-	}
+	return nil
+}
+
+// wire connects the engine to the world: the docker CLI and daemon, the
+// name lock, sd_notify and the --notify proxy, the output, the cgroups,
+// the metrics; then builds the machine. What it opened, s.close closes.
+func (s *supervisor) wire(ctx context.Context, cfg Config, o Options, dir string) error {
 	notifier := sdnotify.FromEnv(cfg.Environ)
-	grace := cfg.PullProgressTimeout
-	if grace <= 0 {
-		grace = 60 * time.Second
-	}
-	pull := &pullKeeper{image: run.Image, every: time.Second, grace: grace, extend: 10 * time.Second,
-		notify: notifier.Send, log: o.Log}
+	pull := sdnotify.NewPullKeeper(cfg.Run.Image, cfg.PullProgressTimeout, notifier.Send, o.Log)
 	cli := &dockerapi.CLI{Path: cfg.DockerCLI, Stderr: o.Stderr, Environ: cfg.Environ, Progress: pull.Progress}
 	if err := cli.Check(); err != nil {
-		return nil, err
+		return err
 	}
 	docker, err := dockerapi.New(ctx, cli, o.DaemonTimeout)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var lock *nameLock
-	if run.Name != "" {
-		if lock, err = lockName(rundir, run.Name); err != nil {
-			docker.Close()
-			return nil, err
+	s.closers = append(s.closers, func() { docker.Close() })
+	if cfg.Run.Name != "" {
+		lock, err := rundir.Lock(dir, cfg.Run.Name)
+		if err != nil {
+			return err
+		}
+		s.closers = append(s.closers, lock.Unlock)
+	}
+	mf := s.metricsFile(cfg)
+	docker.MeasurePull = mf.m != nil
+	logs := output.NewCopier(docker, o.Stdout, o.Stderr, mf.m, o.Log, s.containerPid)
+	port := &notifyPort{Notifier: notifier}
+	s.ports = ports{docker: docker, notifier: port, logs: logs, metrics: mf, process: kernel{},
+		cgroups: &cgroupMover{m: &cgroups.Migrator{Log: o.Log}, selection: cfg.Cgroups, log: o.Log}}
+	if notifier.Enabled() {
+		s.ports.pull = pull
+	}
+	spec := s.spec(cfg)
+	if cfg.Notify {
+		if err := s.wireProxy(&spec, dir, port, o.Log); err != nil {
+			return err
 		}
 	}
-	noteIgnored(o.Log, run, stdinUsable(os.Stdin))
+	s.machine = states.New(spec, states.Ports{Docker: docker, Logs: logs, Cgroups: s.ports.cgroups,
+		Notifier: port, PidFile: pidFile{cfg.PidFile}, Log: o.Log}, s.observe)
+	return nil
+}
 
-	s := &supervisor{cfg: cfg, opts: o, log: o.Log, docker: docker,
-		notifier: notifier, pull: pull,
-		inputs:   make(chan inputEvent, 16),
-		died:     make(chan int, 1),
-		watchdog: watchdog, lock: lock}
-	unit := unitName()
-	s.unit = unit
-	if cfg.MetricsDir != "" {
-		name := unit
-		if name == "" {
-			name = run.Name
-		}
-		if name == "" {
-			name = "systemd-docker-" + short(invocationOf(cfg.Environ))
-		}
-		s.metrics = metrics.New(name, nil)
-		docker.MeasurePull = true
+// metricsFile is where the metrics go: DIR/<unit>.prom, named after the
+// container outside a unit; nowhere without --metrics-dir.
+func (s *supervisor) metricsFile(cfg Config) *metricsFile {
+	mf := &metricsFile{dir: cfg.MetricsDir, log: s.log}
+	if cfg.MetricsDir == "" {
+		return mf
 	}
-	s.logs = &logCopier{docker: docker, stdout: countingWriter{o.Stdout, "stdout", s.metrics},
-		stderr: countingWriter{o.Stderr, "stderr", s.metrics}, log: o.Log,
-		pid: func() int { return int(s.initPid.Load()) }, ended: func(pid int) bool { return watchers.Exited(pid, endWait) }, retry: 250 * time.Millisecond}
-	s.cgroups = &cgroupMover{m: &cgroups.Migrator{Log: o.Log}, selection: cfg.Cgroups, log: o.Log}
+	name := s.unit.Name
+	if name == "" {
+		name = cfg.Run.Name
+	}
+	if name == "" {
+		name = "systemd-docker-" + states.ShortID(unit.Invocation(cfg.Environ))
+	}
+	mf.m = metrics.New(name, nil)
+	return mf
+}
 
+// wireProxy gives the container its own notify socket (--notify): a
+// private proxy that relays the container's messages to systemd.
+func (s *supervisor) wireProxy(spec *states.Spec, dir string, port *notifyPort, log *zap.Logger) error {
+	proxy, err := sdnotify.NewProxy(dir, port.Notifier)
+	if err != nil {
+		return fmt.Errorf("--notify: %w", err)
+	}
+	s.closers = append(s.closers, func() { proxy.Close() })
+	containerOnly(proxy, s.containerPid, log)
+	port.proxy = proxy
+	s.ports.proxy = proxy
+	spec.Create.Extra = append(spec.Create.Extra,
+		"--volume", proxy.HostPath+":"+sdnotify.ContainerSocket,
+		"--env", "NOTIFY_SOCKET="+sdnotify.ContainerSocket)
+	return nil
+}
+
+// spec is what the machine is asked to do.
+func (s *supervisor) spec(cfg Config) states.Spec {
+	run := cfg.Run
 	var env []string
 	if cfg.Env {
 		env = containerEnv(cfg.Environ)
 	}
-	invocation := invocationOf(cfg.Environ)
 	spec := states.Spec{
 		Name:        run.Name,
 		Remove:      run.Remove,
@@ -171,7 +223,7 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 		StopSignal:  run.StopSignal,
 		StopTimeout: run.StopTimeout,
 		ArgsHash:    run.Hash(env...),
-		Invocation:  invocation,
+		Invocation:  unit.Invocation(cfg.Environ),
 		WritePid:    cfg.PidFile != "",
 		Create: states.CreateSpec{
 			Options: run.Options,
@@ -180,31 +232,10 @@ func prepare(ctx context.Context, cfg Config, o Options) (*supervisor, error) {
 			Command: run.Command,
 		},
 	}
-	if unit != "" {
-		spec.Create.Labels = map[string]string{states.LabelUnit: unit}
+	if s.unit.Name != "" {
+		spec.Create.Labels = map[string]string{states.LabelUnit: s.unit.Name}
 	}
-	port := &notifyPort{Notifier: s.notifier}
-	s.notify = port
-	if cfg.Notify {
-		proxy, err := sdnotify.NewProxy(rundir, s.notifier)
-		if err != nil {
-			docker.Close()
-			return nil, fmt.Errorf("--notify: %w", err)
-		}
-		proxy.Allow = func(pid int) bool {
-			init := int(s.initPid.Load())
-			return init == 0 || !otherPidNamespace(pid, init)
-		}
-		port.proxy = proxy
-		s.proxy = proxy
-		spec.Create.Extra = append(spec.Create.Extra,
-			"--volume", proxy.HostPath+":"+sdnotify.ContainerSocket,
-			"--env", "NOTIFY_SOCKET="+sdnotify.ContainerSocket)
-	}
-	ports := states.Ports{Docker: dockerPort{Adapter: docker, died: s.died}, Logs: s.logs, Cgroups: s.cgroups, Notifier: port,
-		PidFile: pidFile{cfg.PidFile}, Log: o.Log}
-	s.machine = states.New(spec, ports, s.observe)
-	return s, nil
+	return spec
 }
 
 // containerName is what docker accepts as a container name.
@@ -265,82 +296,7 @@ func stdinUsable(f *os.File) bool {
 	return st.Rdev != null.Rdev
 }
 
-func envValue(environ []string, name string) string {
-	for _, kv := range environ {
-		if v, ok := strings.CutPrefix(kv, name+"="); ok {
-			return v
-		}
-	}
-	return ""
-}
 
-var processInvocation = randomID()
 
-// invocationOf names this run: systemd's INVOCATION_ID, else a random ID.
-func invocationOf(environ []string) string {
-	if id := envValue(environ, "INVOCATION_ID"); id != "" {
-		return id
-	}
-	return processInvocation
-}
 
-// watchdogInterval is how often to ping systemd's watchdog: half of
-// WATCHDOG_USEC when it is meant for us (WATCHDOG_PID unset or ours), see
-// sd_watchdog_enabled(3); zero when there is no watchdog.
-func watchdogInterval(environ []string) (time.Duration, error) {
-	usec := envValue(environ, "WATCHDOG_USEC")
-	if usec == "" {
-		return 0, nil
-	}
-	if pid := envValue(environ, "WATCHDOG_PID"); pid != "" && pid != strconv.Itoa(os.Getpid()) {
-		return 0, nil
-	}
-	n, err := strconv.ParseUint(usec, 10, 63)
-	if err != nil || n == 0 {
-		return 0, fmt.Errorf("WATCHDOG_USEC=%q is not a positive number of microseconds; check WatchdogSec= in the unit", usec)
-	}
-	return time.Duration(n) * time.Microsecond / 2, nil
-}
 
-func randomID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// unitName is the systemd unit we run in, from our own cgroup path.
-func unitName() string {
-	b, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		return ""
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		parts := strings.SplitN(line, ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		p := parts[2]
-		base := p[strings.LastIndex(p, "/")+1:]
-		if strings.HasSuffix(base, ".service") {
-			return base
-		}
-	}
-	return ""
-}
-
-// exitResult maps what the machine learnt to our exit.
-func exitResult(f *states.Facts, detached bool, stopSignal syscall.Signal) Result {
-	switch {
-	case f.Err != nil:
-		return Result{Code: ExitFailure}
-	case detached:
-		return Result{Code: 0}
-	case stopSignal != 0 && !f.Announced:
-		// Stopped while we were still systemd's main process: end by the
-		// signal, a clean stop for systemd, whatever the container said.
-		return Result{Code: 128 + int(stopSignal), Signal: stopSignal}
-	case f.Started:
-		return Result{Code: f.ExitCode}
-	}
-	return Result{Code: ExitFailure}
-}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/systemd-docker/systemd-docker/supervisor"
+	"github.com/systemd-docker/systemd-docker/supervisor/output"
 )
 
 // Set by the Makefile.
@@ -67,7 +68,7 @@ func run(args, environ []string, stdout, stderr io.Writer) (int, syscall.Signal)
 		fmt.Fprintf(stdout, "systemd-docker %s (commit %s, %s)\n", version, commit, runtime.Version())
 		return 0, 0
 	}
-	log, err := supervisor.NewLogger(inv.Config.LogLevel, stderr)
+	log, err := output.NewLogger(inv.Config.LogLevel, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "systemd-docker: --log-level: %v\n", err)
 		return supervisor.ExitFailure, 0

@@ -114,37 +114,21 @@ func (m *Migrator) Migrate(ctx context.Context, t Target) (Result, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	src, err := readProcCgroup(filepath.Join(proc, strconv.Itoa(t.Pid), "cgroup"))
-	if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
-		return res, fmt.Errorf("cgroups: container pid %d: %w (%w)", t.Pid, ErrGone, err)
-	}
-	if err != nil {
-		return res, fmt.Errorf("cgroups: cgroups of container pid %d: %w", t.Pid, err)
-	}
 	into := "self"
 	if t.Into > 0 {
 		into = strconv.Itoa(t.Into)
 	}
-	dst, err := readProcCgroup(filepath.Join(proc, into, "cgroup"))
-	if err != nil {
-		return res, fmt.Errorf("cgroups: cgroups of destination process %s: %w", into, err)
-	}
-	mounts, err := readMountinfo(filepath.Join(proc, "self", "mountinfo"))
+	sel, dst, mounts, err := read(proc, t, into)
 	if err != nil {
 		return res, err
 	}
-	sel, err := Select(t.Selection, src)
-	if err != nil {
-		return res, err
-	}
-	if tr, ok := trackingHierarchy(src); ok && !containsHierarchy(sel, tr) {
+	if tr, ok := trackingHierarchy(sel.all); ok && !containsHierarchy(sel.chosen, tr) {
 		log.Warn("cgroup selection leaves out systemd's tracking hierarchy; systemd will lose track of the container (add name=systemd to --cgroups)",
 			zap.String("hierarchy", tr.Name()), zap.Strings("selection", t.Selection))
 	}
-	sort.SliceStable(sel, func(i, j int) bool { return rank(sel[i]) < rank(sel[j]) })
 
 	moved := map[int]bool{}
-	for _, h := range sel {
+	for _, h := range sel.chosen {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
@@ -157,34 +141,12 @@ func (m *Migrator) Migrate(ctx context.Context, t Target) (Result, error) {
 			log.Debug("container already in destination cgroup", zap.String("hierarchy", name), zap.String("path", h.Path))
 			continue
 		}
-		if outsideNamespace(d.Path) {
-			res.Skipped = append(res.Skipped, Skip{Hierarchy: name, Outside: true,
-				Reason: fmt.Sprintf("the destination process %s is in cgroup %s, outside this cgroup namespace; the container stays in %s", into, d.Path, h.Path)})
-			continue
-		}
-		sm, err := findMount(mounts, h, h.Path)
-		if errors.Is(err, errNotMounted) {
-			res.Skipped = append(res.Skipped, Skip{Hierarchy: name, Reason: "hierarchy " + name + " is not mounted in this mount namespace"})
-			continue
-		} else if err != nil {
+		srcDir, dstDir, skip, err := dirsOf(mounts, h, d, into)
+		if err != nil {
 			return res, err
 		}
-		dm, err := findMount(mounts, h, d.Path)
-		if errors.Is(err, errOutsideMounts) {
-			// Not in our cgroup namespace, or in none of this mount
-			// namespace's view of the hierarchy: no unit here holds it.
-			res.Skipped = append(res.Skipped, Skip{Hierarchy: name, Outside: true,
-				Reason: fmt.Sprintf("the destination process %s is in cgroup %s, outside every mount of %s here; the container stays in %s", into, d.Path, name, h.Path)})
-			continue
-		}
-		if err != nil {
-			return res, fmt.Errorf("cgroups: hierarchy %s: destination: %w", name, err)
-		}
-		srcDir, _ := sm.Dir(h.Path)
-		dstDir, _ := dm.Dir(d.Path)
-		if fi, err := os.Stat(dstDir); err != nil || !fi.IsDir() {
-			res.Skipped = append(res.Skipped, Skip{Hierarchy: name, Dir: dstDir,
-				Reason: fmt.Sprintf("destination cgroup directory %s does not exist (systemd does not manage %s for this unit); the container stays in %s", dstDir, name, h.Path)})
+		if skip != nil {
+			res.Skipped = append(res.Skipped, *skip)
 			continue
 		}
 		byID := len(t.ContainerID) >= 12 && strings.Contains(h.Path, t.ContainerID)
@@ -207,6 +169,71 @@ func (m *Migrator) Migrate(ctx context.Context, t Target) (Result, error) {
 		return res, fmt.Errorf("cgroups: container pid %d: %w", t.Pid, ErrGone)
 	}
 	return res, nil
+}
+
+// selection is the container's hierarchies, and those chosen by
+// --cgroups, in the order they are migrated (see rank).
+type selection struct{ all, chosen []Hierarchy }
+
+// read reads the cgroups of the container and of the destination process
+// into, and the mounts, from proc.
+func read(proc string, t Target, into string) (selection, []Hierarchy, []Mount, error) {
+	src, err := readProcCgroup(filepath.Join(proc, strconv.Itoa(t.Pid), "cgroup"))
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
+		return selection{}, nil, nil, fmt.Errorf("cgroups: container pid %d: %w (%w)", t.Pid, ErrGone, err)
+	}
+	if err != nil {
+		return selection{}, nil, nil, fmt.Errorf("cgroups: cgroups of container pid %d: %w", t.Pid, err)
+	}
+	dst, err := readProcCgroup(filepath.Join(proc, into, "cgroup"))
+	if err != nil {
+		return selection{}, nil, nil, fmt.Errorf("cgroups: cgroups of destination process %s: %w", into, err)
+	}
+	mounts, err := readMountinfo(filepath.Join(proc, "self", "mountinfo"))
+	if err != nil {
+		return selection{}, nil, nil, err
+	}
+	chosen, err := Select(t.Selection, src)
+	if err != nil {
+		return selection{}, nil, nil, err
+	}
+	sort.SliceStable(chosen, func(i, j int) bool { return rank(chosen[i]) < rank(chosen[j]) })
+	return selection{all: src, chosen: chosen}, dst, mounts, nil
+}
+
+// dirsOf finds the directories of the container's cgroup h and of the
+// destination's d, in this mount namespace. A hierarchy the destination
+// cannot be moved into is a Skip: not mounted here, the destination
+// outside our cgroup namespace or every mount of it (it is in no unit
+// here), or no directory for the unit (systemd manages no such
+// controller for it).
+func dirsOf(mounts []Mount, h, d Hierarchy, into string) (src, dst string, skip *Skip, err error) {
+	name := h.Name()
+	if outsideNamespace(d.Path) {
+		return "", "", &Skip{Hierarchy: name, Outside: true,
+			Reason: fmt.Sprintf("the destination process %s is in cgroup %s, outside this cgroup namespace; the container stays in %s", into, d.Path, h.Path)}, nil
+	}
+	sm, err := findMount(mounts, h, h.Path)
+	if errors.Is(err, errNotMounted) {
+		return "", "", &Skip{Hierarchy: name, Reason: "hierarchy " + name + " is not mounted in this mount namespace"}, nil
+	} else if err != nil {
+		return "", "", nil, err
+	}
+	dm, err := findMount(mounts, h, d.Path)
+	if errors.Is(err, errOutsideMounts) {
+		return "", "", &Skip{Hierarchy: name, Outside: true,
+			Reason: fmt.Sprintf("the destination process %s is in cgroup %s, outside every mount of %s here; the container stays in %s", into, d.Path, name, h.Path)}, nil
+	}
+	if err != nil {
+		return "", "", nil, fmt.Errorf("cgroups: hierarchy %s: destination: %w", name, err)
+	}
+	src, _ = sm.Dir(h.Path)
+	dst, _ = dm.Dir(d.Path)
+	if fi, err := os.Stat(dst); err != nil || !fi.IsDir() {
+		return "", "", &Skip{Hierarchy: name, Dir: dst,
+			Reason: fmt.Sprintf("destination cgroup directory %s does not exist (systemd does not manage %s for this unit); the container stays in %s", dst, name, h.Path)}, nil
+	}
+	return src, dst, nil, nil
 }
 
 // outsideNamespace tells whether a /proc/PID/cgroup path names a cgroup

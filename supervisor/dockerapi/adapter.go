@@ -85,6 +85,9 @@ func (a *Adapter) Close() error { return a.api.Close() }
 // accepts requests but does not answer them in time (wedged).
 func Unreachable(err error) bool { return client.IsErrConnectionFailed(err) }
 
+// Unreachable is Unreachable, for those who hold an Adapter.
+func (a *Adapter) Unreachable(err error) bool { return Unreachable(err) }
+
 // Refused reports whether err is the daemon's answer that it cannot do
 // what was asked (not implemented, invalid), as opposed to a failure that
 // may pass (daemon down, restarting, busy).

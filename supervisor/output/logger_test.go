@@ -1,7 +1,8 @@
-package supervisor
+package output
 
 import (
 	"bytes"
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -58,6 +59,74 @@ func TestNewLoggerBadLevel(t *testing.T) {
 		}
 		if err == nil || l != nil {
 			t.Errorf("NewLogger(%q) = %v, %v; want an error", level, l, err)
+		}
+	}
+}
+
+type longStringer int
+
+func (n longStringer) String() string { return strings.Repeat("s", int(n)) }
+
+// Our lines echo input of any length (a 10 kB --name, an image name,
+// docker's output in an error): the message and each value are capped, in
+// the logger itself, saying how much was left out.
+func TestNewLoggerCapsValues(t *testing.T) {
+	long := strings.Repeat("n", 10_000)
+	cut := strings.Repeat("n", maxLogValue) + "…(7952 bytes more)"
+	tests := []struct {
+		name string
+		log  func(l *zap.Logger)
+		want string
+	}{
+		{"message", func(l *zap.Logger) { l.Info(long) }, "INFO " + cut + "\n"},
+		{"string field", func(l *zap.Logger) { l.Info("m", zap.String("name", long)) }, `INFO m {"name": "` + cut + `"}` + "\n"},
+		{"error field", func(l *zap.Logger) { l.Error("m", zap.Error(errors.New(long))) }, `ERROR m {"error": "` + cut + `"}` + "\n"},
+		{"named error", func(l *zap.Logger) { l.Warn("m", zap.NamedError("cause", errors.New(long))) }, `WARN m {"cause": "` + cut + `"}` + "\n"},
+		{"byte string", func(l *zap.Logger) { l.Info("m", zap.ByteString("b", []byte(long))) }, `INFO m {"b": "` + cut + `"}` + "\n"},
+		{"stringer", func(l *zap.Logger) { l.Info("m", zap.Stringer("s", longStringer(2049))) },
+			`INFO m {"s": "` + strings.Repeat("s", maxLogValue) + `…(1 bytes more)"}` + "\n"},
+		{"strings", func(l *zap.Logger) { l.Info("m", zap.Strings("list", []string{"a", long})) }, `INFO m {"list": ["a", "` + cut + `"]}` + "\n"},
+		{"with", func(l *zap.Logger) { l.With(zap.String("name", long)).Info("m") }, `INFO m {"name": "` + cut + `"}` + "\n"},
+		{"any", func(l *zap.Logger) { l.Info("m", zap.Any("v", struct{ A string }{long})) },
+			`INFO m {"v": "` + strings.ReplaceAll(capValue(`{"A":"`+long+`"}`), `"`, `\"`) + `"}` + "\n"},
+		// Short values are untouched, numbers too.
+		{"short", func(l *zap.Logger) { l.Info("m", zap.String("a", "b"), zap.Int("n", 5), zap.Error(errors.New("e"))) },
+			`INFO m {"a": "b", "n": 5, "error": "e"}` + "\n"},
+		{"at the cap", func(l *zap.Logger) { l.Info(strings.Repeat("x", maxLogValue)) }, "INFO " + strings.Repeat("x", maxLogValue) + "\n"},
+		// A newline in the message would start a journal line of its own.
+		{"newline in message", func(l *zap.Logger) { l.Info("bad name x\n<0>forged\r\nline") }, `INFO bad name x\n<0>forged\nline` + "\n"},
+		{"newline in field", func(l *zap.Logger) { l.Info("m", zap.String("name", "x\n<0>y")) }, `INFO m {"name": "x\n<0>y"}` + "\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			l, err := NewLogger("info", &buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.log(l)
+			if got := buf.String(); got != tt.want {
+				t.Errorf("output (%d bytes)\n%.300q…\nwant (%d bytes)\n%.300q…", len(got), got, len(tt.want), tt.want)
+			}
+			if n := strings.Count(buf.String(), "\n"); n != 1 {
+				t.Errorf("%d lines, want 1", n)
+			}
+		})
+	}
+}
+
+func TestCapValue(t *testing.T) {
+	for _, tt := range []struct {
+		in, want string
+	}{
+		{"", ""},
+		{strings.Repeat("a", maxLogValue), strings.Repeat("a", maxLogValue)},
+		{strings.Repeat("a", maxLogValue+1), strings.Repeat("a", maxLogValue) + "…(1 bytes more)"},
+		// Never within a character: "é" is 2 bytes, cut before it.
+		{strings.Repeat("a", maxLogValue-1) + "éz", strings.Repeat("a", maxLogValue-1) + "…(3 bytes more)"},
+	} {
+		if got := capValue(tt.in); got != tt.want {
+			t.Errorf("capValue(%d bytes) = %.40q… (%d bytes), want %d bytes", len(tt.in), got, len(got), len(tt.want))
 		}
 	}
 }

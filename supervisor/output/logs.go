@@ -1,27 +1,38 @@
-package supervisor
+package output
 
 import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/systemd-docker/systemd-docker/metrics"
 	"github.com/systemd-docker/systemd-docker/states"
 	"github.com/systemd-docker/systemd-docker/supervisor/dockerapi"
+	"github.com/systemd-docker/systemd-docker/watchers"
 )
 
-// logSource is what the copier needs of Docker (a *dockerapi.Adapter).
-type logSource interface {
+// Source is what the copier needs of Docker (a *dockerapi.Adapter).
+type Source interface {
 	Attach(ctx context.Context, id string) (*dockerapi.Stream, error)
 	Replay(ctx context.Context, id string, since, until time.Time, follow bool) (*dockerapi.Stream, error)
 	Inspect(ctx context.Context, id string) (states.Container, error)
 }
 
-// logCopier copies the container's output to ours (the journal, under
+// NewCopier copies the container's output to stdout and stderr, counting
+// the bytes of each in m (nil: no metrics); pid tells the container's main
+// process once known (0 before), to tell a broken stream from an ended one.
+func NewCopier(docker Source, stdout, stderr io.Writer, m *metrics.Metrics, log *zap.Logger, pid func() int) *Copier {
+	return &Copier{docker: docker, stdout: countingWriter{stdout, "stdout", m}, stderr: countingWriter{stderr, "stderr", m},
+		log: log, pid: pid, ended: func(pid int) bool { return watchers.Exited(pid, endWait) }, retry: 250 * time.Millisecond}
+}
+
+// Copier copies the container's output to ours (the journal, under
 // systemd). It implements states.Logs.
 //
 // The stream may break while the container runs: dockerd restarted with
@@ -29,8 +40,8 @@ type logSource interface {
 // copier then reconnects with backoff and replays Docker's log from where
 // the stream broke (see lineTail), so that no line is lost or written
 // twice, and follows it from then on.
-type logCopier struct {
-	docker         logSource
+type Copier struct {
+	docker         Source
 	stdout, stderr io.Writer
 	log            *zap.Logger
 	// pid is the container's main process once known (0 before).
@@ -41,6 +52,9 @@ type logCopier struct {
 	// retry is the first pause between reconnection attempts; it doubles
 	// up to maxRetry.
 	retry time.Duration
+	// lines keeps our log lines and the container's apart (stdLines when
+	// nil: our stdout and stderr).
+	lines *lineGuard
 
 	mu  sync.Mutex
 	cur *logSession
@@ -54,7 +68,7 @@ const (
 // logSession is the copying of one run of the container: from Attach
 // until the output ends, across reconnections.
 type logSession struct {
-	c    *logCopier
+	c    *Copier
 	id   string
 	tty  bool
 	from time.Time // no line before it is of this run
@@ -76,7 +90,7 @@ type logSession struct {
 	stream *dockerapi.Stream
 }
 
-func (l *logCopier) Attach(ctx context.Context, id string, tty bool, since time.Time) error {
+func (l *Copier) Attach(ctx context.Context, id string, tty bool, since time.Time) error {
 	sctx, cancel := context.WithCancel(context.Background())
 	s := &logSession{c: l, id: id, tty: tty, from: since, tail: newLineTail(),
 		ctx: sctx, cancel: cancel, done: make(chan struct{})}
@@ -136,7 +150,7 @@ func (s *logSession) continueFrom(prev *logSession) {
 // Drain waits until the output stream has ended (the container exited and
 // Docker sent its last bytes) or timeout passes; then it closes the stream.
 // It reports whether everything was copied.
-func (l *logCopier) Drain(timeout time.Duration) bool {
+func (l *Copier) Drain(timeout time.Duration) bool {
 	l.mu.Lock()
 	s := l.cur
 	l.mu.Unlock()
@@ -173,13 +187,14 @@ func (s *logSession) setStream(st *dockerapi.Stream) {
 // run copies stream after stream until the output has ended.
 func (s *logSession) run(st *dockerapi.Stream) {
 	defer close(s.done)
+	defer s.endLines() // before done: Drain returns with the lines ended
 	for st != nil {
 		final := false
 		var err error
 		if s.stamped {
 			err = st.Entries(s.tty, s.writeEntry)
 		} else {
-			err = st.Copy(tailWriter{s.c.stdout, stdoutIdx, s.tail}, tailWriter{s.c.stderr, stderrIdx, s.tail}, s.tty)
+			err = st.Copy(tailWriter{s, stdoutIdx}, tailWriter{s, stderrIdx}, s.tty)
 		}
 		st.Close()
 		if s.ctx.Err() != nil || !s.broken() {
@@ -187,7 +202,7 @@ func (s *logSession) run(st *dockerapi.Stream) {
 			return
 		}
 		s.c.log.Warn("lost the stream of the container's output while it runs (dockerd restarting?); reconnecting",
-			zap.String("container", short(s.id)), zap.NamedError("cause", err))
+			zap.String("container", states.ShortID(s.id)), zap.NamedError("cause", err))
 		st, final = s.reconnect(time.Now())
 		if final && st != nil {
 			// The container stopped meanwhile: copy the rest of its log.
@@ -216,14 +231,14 @@ func (s *logSession) broken() bool {
 // returns the stream to follow, or with final the rest of the log of a
 // container that stopped meanwhile. nil: nothing more to copy.
 func (s *logSession) reconnect(broke time.Time) (st *dockerapi.Stream, final bool) {
-	pause := s.c.retry
+	pause := watchers.Backoff{First: s.c.retry, Max: maxRetry}
 	for attempt := 1; ; attempt++ {
 		c, err := s.c.docker.Inspect(s.ctx, s.id)
 		switch {
 		case s.ctx.Err() != nil:
 			return nil, false
 		case errors.Is(err, states.ErrNotFound):
-			s.c.log.Warn("the container is gone; its output ends here", zap.String("container", short(s.id)))
+			s.c.log.Warn("the container is gone; its output ends here", zap.String("container", states.ShortID(s.id)))
 			return nil, false
 		case err == nil && c.StartedAt.After(broke):
 			return nil, false // a new run (docker restart): its own Attach follows it
@@ -235,17 +250,14 @@ func (s *logSession) reconnect(broke time.Time) (st *dockerapi.Stream, final boo
 			if dockerapi.Refused(err) {
 				s.c.log.Warn("cannot read the container's log after dockerd lost the stream; its output is no longer copied "+
 					"(give it a log driver Docker can read back: json-file, local or journald)",
-					zap.String("container", short(s.id)), zap.Error(err))
+					zap.String("container", states.ShortID(s.id)), zap.Error(err))
 				return nil, false
 			}
 		}
 		s.c.log.Debug("reconnecting to the container's output", zap.Int("attempt", attempt), zap.Error(err))
-		select {
-		case <-s.ctx.Done():
+		if !pause.Wait(s.ctx) {
 			return nil, false
-		case <-time.After(pause):
 		}
-		pause = min(2*pause, maxRetry)
 	}
 }
 
@@ -258,7 +270,7 @@ func (s *logSession) resume(running bool) (*dockerapi.Stream, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.c.log.Info("following the container's output again", zap.String("container", short(s.id)),
+		s.c.log.Info("following the container's output again", zap.String("container", states.ShortID(s.id)),
 			zap.Int("replayed_lines", written), zap.Int("already_written", skipped))
 	}
 	return s.openLog(running)
@@ -342,25 +354,120 @@ func (s *logSession) writeEntry(e dockerapi.Entry) error {
 }
 
 func (s *logSession) write(stream int, p []byte) {
-	w := s.c.stdout
-	if stream == stderrIdx {
-		w = s.c.stderr
-	}
-	_, _ = w.Write(p)
+	_, _ = s.c.guard().write(stream, s.writer(stream), p)
 }
 
-// tailWriter writes one stream and remembers its lines.
+func (s *logSession) writer(stream int) io.Writer {
+	if stream == stderrIdx {
+		return s.c.stderr
+	}
+	return s.c.stdout
+}
+
+// endLines ends the last line of each stream that stopped within one
+// (printf without \n), at the end of the output: a break and a resume end
+// no line. With -t there is one stream, stdout. The newline is ours: it is
+// not in the tail, which stays lined up with Docker's log.
+func (s *logSession) endLines() {
+	for stream := range 2 {
+		s.c.guard().end(stream, s.writer(stream))
+	}
+}
+
+func (l *Copier) guard() *lineGuard {
+	if l.lines != nil {
+		return l.lines
+	}
+	return &stdLines
+}
+
+// tailWriter writes one stream of the attach stream and remembers its
+// lines.
 type tailWriter struct {
-	w      io.Writer
+	s      *logSession
 	stream int
-	tail   *lineTail
 }
 
 func (t tailWriter) Write(p []byte) (int, error) {
-	n, err := t.w.Write(p)
-	t.tail.add(t.stream, p[:n], time.Now())
+	n, err := t.s.c.guard().write(t.stream, t.s.writer(t.stream), p)
+	t.s.tail.add(t.stream, p[:n], time.Now())
 	return n, err
 }
+
+// stdLines is the lineGuard of our stdout and stderr: the copier's output
+// and our own log lines (NewLogger on stderr) go through it.
+var stdLines lineGuard
+
+// lineGuard knows whether the container's output stopped within a line,
+// and keeps our log lines off such a line. Under systemd stdout and stderr
+// are one file, the unit's journal stream (a terminal is one too): a line
+// of ours written after "partial" would read "partial<6>INFO …", the
+// container's line, with our priority lost. Writes through it are
+// serialized.
+type lineGuard struct {
+	mu sync.Mutex
+	// shared: stdout and stderr are one file, with one line state.
+	shared bool
+	// mid says, per stream (per file when shared), that the last byte
+	// written was not a newline.
+	mid [2]bool
+}
+
+func (g *lineGuard) slot(stream int) int {
+	if g.shared {
+		return 0
+	}
+	return stream
+}
+
+// write writes p, container output of stream, to w.
+func (g *lineGuard) write(stream int, w io.Writer, p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n, err := w.Write(p)
+	if n > 0 {
+		g.mid[g.slot(stream)] = p[n-1] != '\n'
+	}
+	return n, err
+}
+
+// end writes a newline to w when stream stopped within a line.
+func (g *lineGuard) end(stream int, w io.Writer) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if i := g.slot(stream); g.mid[i] {
+		_, _ = w.Write([]byte("\n"))
+		g.mid[i] = false
+	}
+}
+
+// ours returns the sink of our log lines, on stderr (f); shared says that
+// stdout is the same file. Before a line of ours it ends the container's
+// line on f if that stopped within one: the container's line goes on as
+// a line of its own.
+func (g *lineGuard) ours(f *os.File, shared bool) zapcore.WriteSyncer {
+	g.mu.Lock()
+	g.shared = shared
+	g.mu.Unlock()
+	return guardedSink{g: g, f: f}
+}
+
+type guardedSink struct {
+	g *lineGuard
+	f *os.File
+}
+
+func (s guardedSink) Write(p []byte) (int, error) {
+	s.g.mu.Lock()
+	defer s.g.mu.Unlock()
+	if i := s.g.slot(stderrIdx); s.g.mid[i] {
+		_, _ = s.f.Write([]byte("\n"))
+		s.g.mid[i] = false
+	}
+	return s.f.Write(p)
+}
+
+func (s guardedSink) Sync() error { return s.f.Sync() }
 
 // countingWriter counts the bytes of one stream for the metrics.
 type countingWriter struct {

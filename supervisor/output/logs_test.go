@@ -1,4 +1,4 @@
-package supervisor
+package output
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -149,7 +150,7 @@ func (s *syncBuffer) String() string {
 }
 
 type copierUnderTest struct {
-	*logCopier
+	*Copier
 	fake           *fakeLogs
 	stdout, stderr *syncBuffer
 	logs           *observer.ObservedLogs
@@ -158,13 +159,21 @@ type copierUnderTest struct {
 }
 
 func newCopierUnderTest(t *testing.T, tty bool) *copierUnderTest {
+	return newCopierWith(t, tty, nil)
+}
+
+// newCopierWith is newCopierUnderTest with configure run before Attach.
+func newCopierWith(t *testing.T, tty bool, configure func(*Copier)) *copierUnderTest {
 	core, logs := observer.New(zapcore.DebugLevel)
 	c := &copierUnderTest{fake: newFakeLogs(t, tty), stdout: &syncBuffer{}, stderr: &syncBuffer{}, logs: logs}
 	c.pid.Store(42)
-	c.logCopier = &logCopier{docker: c.fake, stdout: c.stdout, stderr: c.stderr, log: zap.New(core),
+	c.Copier = &Copier{docker: c.fake, stdout: c.stdout, stderr: c.stderr, log: zap.New(core),
 		pid:   func() int { return int(c.pid.Load()) },
 		ended: func(int) bool { return c.ended.Load() },
-		retry: time.Millisecond}
+		retry: time.Millisecond, lines: &lineGuard{}}
+	if configure != nil {
+		configure(c.Copier)
+	}
 	if err := c.Attach(context.Background(), "c0ffee", tty, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +400,7 @@ func TestLogsGoneContainer(t *testing.T) {
 	c := newCopierUnderTest(t, false)
 	c.fake.onReplay = nil
 	c.fake.state = states.Container{}
-	c.logCopier.docker = notFoundLogs{c.fake}
+	c.Copier.docker = notFoundLogs{c.fake}
 	c.breakStream()
 	c.drain(t)
 	if w := c.messages(zapcore.WarnLevel); len(w) != 2 || !strings.Contains(w[1], "gone") {
@@ -529,5 +538,144 @@ func TestLogsAttachFailureLeavesNothingToDrain(t *testing.T) {
 	}
 	if !c.Drain(time.Second) {
 		t.Error("Drain waits for a session that never started")
+	}
+}
+
+// Output that ends without a newline gets one, per stream, so that our own
+// next line (on the same journal stream) is not glued to it; with -t there
+// is one stream. Complete lines get none (TestLogsEndWithTheContainer).
+func TestLogsEndTheLastLine(t *testing.T) {
+	tests := []struct {
+		name         string
+		tty          bool
+		out, err     []string // sent, in order per stream
+		wantOut      string
+		wantErr      string
+		replayFollow []string // logged while away, when set: the stream breaks first
+	}{
+		{name: "stdout", out: []string{"out1\n", "partial-tail-no-newline"}, wantOut: "out1\npartial-tail-no-newline\n"},
+		{name: "stderr", err: []string{"err1\n", "err-tail"}, wantErr: "err1\nerr-tail\n"},
+		{name: "both", out: []string{"o"}, err: []string{"e"}, wantOut: "o\n", wantErr: "e\n"},
+		{name: "stdout ended, stderr not", out: []string{"o\n"}, err: []string{"e"}, wantOut: "o\n", wantErr: "e\n"},
+		{name: "tty", tty: true, out: []string{"out1\n", "tail"}, wantOut: "out1\ntail\n"},
+		{name: "tty ended", tty: true, out: []string{"out1\n"}, wantOut: "out1\n"},
+		{name: "nothing", wantOut: ""},
+		// The stream breaks within "hel"; Docker's log completes the line
+		// and ends without a newline after the resume.
+		{name: "resumed", out: []string{"out1\n"}, replayFollow: []string{"hello\n", "bye"}, wantOut: "out1\nhello\nbye\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCopierUnderTest(t, tt.tty)
+			for _, s := range tt.out {
+				c.fake.send(false, s)
+			}
+			for _, s := range tt.err {
+				c.fake.send(true, s)
+			}
+			if tt.replayFollow != nil {
+				c.sendPart(t, "hel")
+				c.fake.logged(false, tt.replayFollow[0])
+				c.fake.onReplay = func(_, _ time.Time, follow bool) {
+					if follow {
+						for _, l := range tt.replayFollow[1:] {
+							c.fake.logged(false, l)
+						}
+						c.ended.Store(true)
+					}
+				}
+			} else {
+				c.ended.Store(true)
+			}
+			c.breakStream()
+			c.drain(t)
+			if got := c.stdout.String(); got != tt.wantOut {
+				t.Errorf("stdout %q, want %q", got, tt.wantOut)
+			}
+			if got := c.stderr.String(); got != tt.wantErr {
+				t.Errorf("stderr %q, want %q", got, tt.wantErr)
+			}
+		})
+	}
+}
+
+// The container stopped while dockerd was away, its last line without a
+// newline: the rest of its log is copied and that line ended.
+func TestLogsStoppedWhileAwayEndsTheLastLine(t *testing.T) {
+	c := newCopierUnderTest(t, false)
+	sendLines(c, false, "out", 1, 1)
+	c.fake.logged(false, "last")
+	c.fake.logged(true, "err-last")
+	c.fake.state.Running = false
+	c.breakStream()
+	c.drain(t)
+	if got, want := c.stdout.String(), "out1\nlast\n"; got != want {
+		t.Errorf("stdout %q, want %q", got, want)
+	}
+	if got, want := c.stderr.String(), "err-last\n"; got != want {
+		t.Errorf("stderr %q, want %q", got, want)
+	}
+}
+
+// Our log lines and the container's output share one file under systemd
+// (the unit's journal stream gets stdout and stderr): a line of ours never
+// continues a line of the container's that stopped midway, whether the
+// container goes on later or ends there.
+func TestLogsOurLinesStartALine(t *testing.T) {
+	shared, err := os.CreateTemp(t.TempDir(), "journal-stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shared.Close()
+	stdout, stderr := os.Stdout, os.Stderr
+	os.Stdout, os.Stderr = shared, shared
+	t.Cleanup(func() { os.Stdout, os.Stderr = stdout, stderr })
+	stdLines.mu.Lock()
+	stdLines.mid = [2]bool{}
+	stdLines.mu.Unlock()
+	t.Cleanup(func() {
+		stdLines.mu.Lock()
+		stdLines.mid, stdLines.shared = [2]bool{}, false
+		stdLines.mu.Unlock()
+	})
+
+	log, err := NewLogger("info", os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCopierWith(t, false, func(l *Copier) { l.stdout, l.stderr, l.lines = os.Stdout, os.Stderr, nil })
+	wait := func(want string) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); ; {
+			b, _ := os.ReadFile(shared.Name())
+			if strings.HasSuffix(string(b), want) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the shared file ends %q, want it to end with %q", b, want)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	c.fake.send(false, "partial-out")
+	wait("partial-out")
+	log.Info("container running")
+	c.fake.send(false, "-rest\n")
+	c.fake.send(true, "partial-err")
+	wait("partial-err")
+	log.Warn("careful")
+	c.fake.send(false, "tail-")
+	c.fake.send(true, "no-newline") // on the same file: the same line
+	c.ended.Store(true)
+	c.breakStream()
+	c.drain(t)
+	log.Info("container ended")
+	b, err := os.ReadFile(shared.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "partial-out\nINFO container running\n-rest\npartial-err\nWARN careful\ntail-no-newline\nINFO container ended\n"
+	if string(b) != want {
+		t.Errorf("the shared file reads\n%q\nwant\n%q", b, want)
 	}
 }

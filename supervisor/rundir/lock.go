@@ -1,4 +1,4 @@
-package supervisor
+package rundir
 
 import (
 	"crypto/sha256"
@@ -13,19 +13,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// nameLock makes sure one supervisor at a time owns a container name: a
+// NameLock makes sure one supervisor at a time owns a container name: a
 // second `systemd-docker run --name X` (a manual run beside the unit, or
 // two units with one name) fails instead of adopting, or removing, a
 // container another supervisor watches. The kernel drops the lock when its
 // holder dies, even by SIGKILL, so a restarted unit adopts as it should.
-type nameLock struct {
+type NameLock struct {
 	f    *os.File
 	path string
 }
 
 // lockName takes the lock of a container name in dir, the run directory
 // (see runDir), which must exist.
-func lockName(dir, name string) (*nameLock, error) {
+func Lock(dir, name string) (*NameLock, error) {
 	path := filepath.Join(dir, lockFileName(name))
 	for {
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
@@ -42,7 +42,7 @@ func lockName(dir, name string) (*nameLock, error) {
 			_ = f.Chmod(0o644)
 			_ = f.Truncate(0)
 			_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-			return &nameLock{f: f, path: path}, nil
+			return &NameLock{f: f, path: path}, nil
 		}
 	}
 }
@@ -100,7 +100,7 @@ func samePath(f *os.File, path string) bool {
 // the lock is still held, so a newcomer that opened it meanwhile sees that
 // it lost its path and opens a fresh one (lockOpened). A SIGKILLed
 // holder leaves the file, which the next holder of the name reuses.
-func (l *nameLock) Unlock() {
+func (l *NameLock) Unlock() {
 	if l != nil {
 		_ = os.Remove(l.path)
 		l.f.Close()

@@ -1,4 +1,4 @@
-package supervisor
+package rundir
 
 import (
 	"os"
@@ -13,13 +13,13 @@ import (
 
 func TestNameLockIsExclusive(t *testing.T) {
 	dir := t.TempDir()
-	first, err := lockName(dir, "web.service")
+	first, err := Lock(dir, "web.service")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// flock locks belong to the open file description: a second open in
 	// this process conflicts just as another process would.
-	_, err = lockName(dir, "web.service")
+	_, err = Lock(dir, "web.service")
 	if err == nil {
 		t.Fatal("second lock of the same name succeeded")
 	}
@@ -28,13 +28,13 @@ func TestNameLockIsExclusive(t *testing.T) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
 	}
-	if other, err := lockName(dir, "db.service"); err != nil {
+	if other, err := Lock(dir, "db.service"); err != nil {
 		t.Errorf("another name: %v", err)
 	} else {
 		other.Unlock()
 	}
 	first.Unlock()
-	again, err := lockName(dir, "web.service")
+	again, err := Lock(dir, "web.service")
 	if err != nil {
 		t.Fatalf("after unlock: %v", err)
 	}
@@ -56,7 +56,7 @@ func TestNameLockReleasedWhenHolderDies(t *testing.T) {
 	defer cmd.Process.Kill()
 	// Wait until the child holds it.
 	for i := 0; ; i++ {
-		l, err := lockName(dir, "x")
+		l, err := Lock(dir, "x")
 		if err != nil {
 			break
 		}
@@ -68,7 +68,7 @@ func TestNameLockReleasedWhenHolderDies(t *testing.T) {
 	}
 	cmd.Process.Kill()
 	cmd.Wait()
-	l, err := lockName(dir, "x")
+	l, err := Lock(dir, "x")
 	if err != nil {
 		t.Fatalf("after the holder died: %v", err)
 	}
@@ -83,7 +83,7 @@ func TestSafeFileName(t *testing.T) {
 
 func TestNameLockLeavesNoFile(t *testing.T) {
 	dir := t.TempDir()
-	l, err := lockName(dir, "web.service")
+	l, err := Lock(dir, "web.service")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestNameLockLeavesNoFile(t *testing.T) {
 func TestNameLockNewcomerOfARemovedFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "name-x.lock")
-	holder, err := lockName(dir, "x")
+	holder, err := Lock(dir, "x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestNameLockNewcomerOfARemovedFile(t *testing.T) {
 	}
 	defer late.Close()
 	holder.Unlock()
-	next, err := lockName(dir, "x")
+	next, err := Lock(dir, "x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestNameLockNewcomerOfARemovedFile(t *testing.T) {
 	}
 	// And with nobody at the path yet, the newcomer's retry creates it.
 	next.Unlock()
-	again, err := lockName(dir, "x")
+	again, err := Lock(dir, "x")
 	if err != nil {
 		t.Fatalf("retry: %v", err)
 	}
@@ -166,15 +166,15 @@ func TestLockFileName(t *testing.T) {
 func TestNameLockLongName(t *testing.T) {
 	dir := t.TempDir()
 	long := "a" + strings.Repeat("b", 249)
-	l, err := lockName(dir, long)
+	l, err := Lock(dir, long)
 	if err != nil {
 		t.Fatalf("lock of a %d-byte name: %v", len(long), err)
 	}
 	defer l.Unlock()
-	if _, err := lockName(dir, "/"+long); err == nil || !strings.Contains(err.Error(), "already supervised") {
+	if _, err := Lock(dir, "/"+long); err == nil || !strings.Contains(err.Error(), "already supervised") {
 		t.Errorf("second lock of the same long name: %v, want already supervised", err)
 	}
-	other, err := lockName(dir, long[:249]+"c")
+	other, err := Lock(dir, long[:249]+"c")
 	if err != nil {
 		t.Fatalf("another long name with the same beginning: %v", err)
 	}
@@ -184,12 +184,12 @@ func TestNameLockLongName(t *testing.T) {
 // "/web" is docker's spelling of "web": one container, one lock.
 func TestNameLockLeadingSlash(t *testing.T) {
 	dir := t.TempDir()
-	l, err := lockName(dir, "web")
+	l, err := Lock(dir, "web")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Unlock()
-	if _, err := lockName(dir, "/web"); err == nil {
+	if _, err := Lock(dir, "/web"); err == nil {
 		t.Error(`"/web" locked while "web" is held`)
 	}
 }
@@ -199,7 +199,7 @@ func TestNameLockFileMode(t *testing.T) {
 	for _, umask := range []int{0o022, 0o077} {
 		dir := t.TempDir()
 		old := unix.Umask(umask)
-		l, err := lockName(dir, "web")
+		l, err := Lock(dir, "web")
 		unix.Umask(old)
 		if err != nil {
 			t.Fatal(err)

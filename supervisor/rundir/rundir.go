@@ -1,4 +1,4 @@
-package supervisor
+package rundir
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/systemd-docker/systemd-docker/supervisor/unit"
 )
 
 // rootRunDir is root's run directory, shared by every supervisor running
@@ -16,7 +18,7 @@ const rootRunDir = "/run/systemd-docker"
 
 // runDir is the directory for our name locks and --notify sockets (see
 // pickRunDir), made if missing (makeRunDir). euid is our effective uid.
-func runDir(environ []string, euid int) (string, error) {
+func Dir(environ []string, euid int) (string, error) {
 	dir, err := pickRunDir(environ, euid)
 	if err != nil {
 		return "", err
@@ -70,14 +72,14 @@ func pickRunDir(environ []string, euid int) (string, error) {
 	if euid == 0 {
 		return rootRunDir, nil
 	}
-	if dirs := envValue(environ, "RUNTIME_DIRECTORY"); dirs != "" {
+	if dirs := unit.Getenv(environ, "RUNTIME_DIRECTORY"); dirs != "" {
 		dir, _, _ := strings.Cut(dirs, ":")
 		if !filepath.IsAbs(dir) {
 			return "", fmt.Errorf("RUNTIME_DIRECTORY=%s is not an absolute path; %s", dirs, userRunDirHint)
 		}
 		return dir, nil
 	}
-	if xdg := envValue(environ, "XDG_RUNTIME_DIR"); xdg != "" {
+	if xdg := unit.Getenv(environ, "XDG_RUNTIME_DIR"); xdg != "" {
 		if !filepath.IsAbs(xdg) {
 			return "", fmt.Errorf("XDG_RUNTIME_DIR=%s is not an absolute path; %s", xdg, userRunDirHint)
 		}

@@ -1,4 +1,4 @@
-package supervisor
+package rundir
 
 import (
 	"os"
@@ -139,17 +139,17 @@ func TestRunDirOfAUser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	dir, err := runDir(env, uid)
+	dir, err := Dir(env, uid)
 	if err != nil || dir != want {
 		t.Fatalf("runDir = %q, %v; want %s", dir, err, want)
 	}
 	if fi, err := os.Lstat(dir); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("%s: %v, %v; want mode 0700", dir, fi, err)
 	}
-	if _, err := runDir(env, uid+1); err == nil || !strings.Contains(err.Error(), "not to us") {
+	if _, err := Dir(env, uid+1); err == nil || !strings.Contains(err.Error(), "not to us") {
 		t.Errorf("runDir of another uid = %v, want refused (not ours)", err)
 	}
-	if _, err := runDir(nil, uid); err == nil {
+	if _, err := Dir(nil, uid); err == nil {
 		t.Error("runDir without RUNTIME_DIRECTORY and XDG_RUNTIME_DIR succeeded")
 	}
 }

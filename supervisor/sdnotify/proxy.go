@@ -3,12 +3,15 @@ package sdnotify
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,13 +26,85 @@ const ContainerSocket = "/run/systemd-docker/notify.sock"
 // MaxDatagram is the largest message relayed; larger ones are dropped.
 const MaxDatagram = 4096
 
+// The proxy's policy, in one place:
+//
+//   - fields: only those in relayed; MAINPID (a pid in the container's
+//     namespace), FDSTORE, BARRIER and the rest are left out. A message is
+//     refused whole when it is larger than MaxDatagram, holds a NUL byte or a
+//     line that is not KEY=VALUE, or a number field out of its bounds
+//     (numeric); one with nothing left to relay is dropped.
+//   - creds: the sender is known by SCM_CREDENTIALS (its pid) and, on Linux
+//     6.5+, SCM_PIDFD. Its pid namespace is read from /proc while it still
+//     exists; the pidfd proves the pid was not reused meanwhile. A sender
+//     whose namespace cannot be read (it has exited and was reaped: not even
+//     its pidfd tells the namespace then) is dropped: fail closed. Allow then
+//     judges the namespace, when the message is relayed.
+//   - fds: every file descriptor that comes with a message is closed, after
+//     the message was handled (relayed, held or dropped). A sender that
+//     waits for that close (BARRIER=1 with a pipe, as systemd-notify 254+
+//     and sd_notify_barrier(3) do) stays alive, and so verifiable, until its
+//     message was read, and knows when it was.
+
 // relayed are the sd_notify(3) fields a container may send to systemd
-// through us. MAINPID (a pid in the container's namespace), FDSTORE and the
-// rest are dropped.
+// through us.
 var relayed = map[string]bool{
 	"READY": true, "STATUS": true, "RELOADING": true, "STOPPING": true, "ERRNO": true,
 	"BUSERROR": true, "EXTEND_TIMEOUT_USEC": true, "WATCHDOG": true, "WATCHDOG_USEC": true,
 	"MONOTONIC_USEC": true,
+}
+
+// MaxUsec bounds the durations a container may give: WATCHDOG_USEC= and
+// EXTEND_TIMEOUT_USEC= (a week).
+const MaxUsec = 7 * 24 * 3600 * 1_000_000
+
+// numeric are the relayed fields whose value must be a decimal number
+// (digits only) within [min, max].
+var numeric = map[string]struct{ min, max uint64 }{
+	"WATCHDOG_USEC":       {1, MaxUsec},
+	"EXTEND_TIMEOUT_USEC": {1, MaxUsec},
+	// CLOCK_MONOTONIC when the message was made (sent with RELOADING=1);
+	// the clock is the host's, not namespaced by Docker. systemd reads
+	// all-ones as infinity.
+	"MONOTONIC_USEC": {1, math.MaxUint64 - 1},
+	"ERRNO":          {0, 4095},
+}
+
+// Why a message was dropped; OnDrop gets an error wrapping one of them.
+var (
+	ErrTooLarge       = errors.New("larger than " + strconv.Itoa(MaxDatagram) + " bytes")
+	ErrMalformed      = errors.New("malformed")
+	ErrNothingRelayed = errors.New("no field we relay")
+	// ErrUnverifiedSender: the sender's pid namespace could not be read,
+	// mostly because it exited before we read its message.
+	ErrUnverifiedSender = errors.New("sender not verifiable")
+	// ErrRefusedSender: Allow said no; the error wraps its reason too.
+	ErrRefusedSender = errors.New("sender refused")
+)
+
+// Sender is who sent a message, as the kernel told us at the time we read it.
+type Sender struct {
+	// Pid is the sender's pid in our pid namespace, when it sent.
+	Pid int
+	// PidNS is its pid namespace.
+	PidNS PidNamespace
+}
+
+// PidNamespace identifies a pid namespace: the device and inode of a
+// process's /proc/PID/ns/pid (namespaces(7)).
+type PidNamespace struct{ Dev, Ino uint64 }
+
+// PidNamespaceOf returns the pid namespace of process pid, also of one that
+// has exited but was not reaped yet.
+func PidNamespaceOf(pid int) (PidNamespace, error) {
+	if pid <= 0 {
+		return PidNamespace{}, fmt.Errorf("no pid namespace for pid %d", pid)
+	}
+	var st unix.Stat_t
+	path := "/proc/" + strconv.Itoa(pid) + "/ns/pid"
+	if err := unix.Stat(path, &st); err != nil {
+		return PidNamespace{}, &os.PathError{Op: "stat", Path: path, Err: err}
+	}
+	return PidNamespace{Dev: st.Dev, Ino: st.Ino}, nil
 }
 
 // Proxy is the container's own notification socket (--notify). It relays
@@ -43,16 +118,26 @@ type Proxy struct {
 	dir      string
 	conn     *net.UnixConn
 	to       *Notifier
-	// Allow, when set, tells whether a sender pid may speak (the
-	// container's processes); others are dropped.
-	Allow func(pid int) bool
+	// Allow, when set, tells whether a sender may speak (the container's
+	// processes): nil, or why not; the others are dropped. It is asked
+	// when a message is relayed: at once, or for held messages at Release.
+	// Without it the sender is not looked at.
+	Allow func(Sender) error
+	// OnDrop, when set, hears why a message was dropped (an error wrapping
+	// one of the Err values above). It is called from Run or Release.
+	OnDrop func(error)
 
 	watchdog atomic.Bool
 
 	mu       sync.Mutex
 	released bool
-	held     [][]string
+	held     []heldMessage
 	dropped  int
+}
+
+type heldMessage struct {
+	lines []string
+	from  Sender
 }
 
 // NewProxy makes a private directory (mode 0700, unique) under runDir and
@@ -119,6 +204,13 @@ func sweepStale(runDir string) {
 	}
 }
 
+// soPassPidfd is SO_PASSPIDFD (Linux 6.5+; x/sys/unix lacks it), the same
+// number on every architecture but alpha, mips, parisc and sparc.
+const soPassPidfd = 76
+
+// setPassCred asks for the sender's credentials with every message, and
+// for its pidfd where the kernel has SO_PASSPIDFD (older kernels refuse
+// the option: then the pid alone is used).
 func setPassCred(c *net.UnixConn) error {
 	rc, err := c.SyscallConn()
 	if err != nil {
@@ -127,6 +219,9 @@ func setPassCred(c *net.UnixConn) error {
 	var serr error
 	if err := rc.Control(func(fd uintptr) {
 		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_PASSCRED, 1)
+		if serr == nil {
+			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, soPassPidfd, 1)
+		}
 	}); err != nil {
 		return err
 	}
@@ -138,7 +233,9 @@ func (p *Proxy) Run(ctx context.Context) {
 	stop := context.AfterFunc(ctx, func() { p.conn.Close() })
 	defer stop()
 	buf := make([]byte, MaxDatagram+1)
-	oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred)+unix.CmsgSpace(4*16))
+	// Credentials and pidfd come before the rights (scm_recv); rights that
+	// do not fit are closed by the kernel (MSG_CTRUNC).
+	oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred)+unix.CmsgSpace(4)+unix.CmsgSpace(4*16))
 	for {
 		n, oobn, flags, _, err := p.conn.ReadMsgUnix(buf, oob)
 		if err != nil {
@@ -147,65 +244,105 @@ func (p *Proxy) Run(ctx context.Context) {
 			}
 			continue
 		}
-		closeRights(oob[:oobn]) // never keep fds a container sent
-		if n > MaxDatagram || flags&unix.MSG_TRUNC != 0 {
-			p.drop()
-			continue
+		ctl := parseControl(oob[:oobn])
+		if err := p.handle(buf[:n], flags, ctl); err != nil {
+			p.drop(err)
 		}
-		if p.Allow != nil {
-			pid, ok := senderPid(oob[:oobn])
-			if !ok || !p.Allow(pid) {
-				p.drop()
-				continue
-			}
-		}
-		lines, ok := ParseMessage(buf[:n])
-		if !ok {
-			p.drop()
-			continue
-		}
-		p.relay(lines)
+		// Only now: a sender waiting for this close (BARRIER=1) knows its
+		// message was handled. We never keep fds a container sent.
+		ctl.close()
 	}
+}
+
+// handle relays (or holds) one message, or says why it is dropped.
+func (p *Proxy) handle(b []byte, flags int, ctl control) error {
+	if len(b) > MaxDatagram || flags&unix.MSG_TRUNC != 0 {
+		return ErrTooLarge
+	}
+	var from Sender
+	if p.Allow != nil {
+		// First, while the sender most likely still exists.
+		var err error
+		if from, err = ctl.sender(); err != nil {
+			return fmt.Errorf("%w: %w", ErrUnverifiedSender, err)
+		}
+	}
+	lines, err := parseMessage(b)
+	if err != nil {
+		return err
+	}
+	return p.relay(lines, from)
 }
 
 // ParseMessage splits a datagram into KEY=VALUE lines and keeps the ones
-// we relay. A message with a line that is not KEY=VALUE is refused whole.
+// we relay. A malformed message (see the policy above) is refused whole.
 func ParseMessage(b []byte) ([]string, bool) {
-	var out []string
-	for _, line := range bytes.Split(b, []byte("\n")) {
-		if len(line) == 0 {
-			continue
-		}
-		k, _, ok := strings.Cut(string(line), "=")
-		if !ok || k == "" || strings.ToUpper(k) != k {
-			return nil, false
-		}
-		if relayed[k] {
-			out = append(out, string(line))
-		}
-	}
-	return out, len(out) > 0
+	lines, err := parseMessage(b)
+	return lines, err == nil
 }
 
-func (p *Proxy) relay(lines []string) {
-	if slices.Contains(lines, "WATCHDOG=1") {
-		p.watchdog.Store(true)
+func parseMessage(b []byte) ([]string, error) {
+	if bytes.IndexByte(b, 0) >= 0 {
+		return nil, fmt.Errorf("%w: a NUL byte", ErrMalformed)
 	}
+	var out []string
+	for i, line := range strings.Split(string(b), "\n") {
+		if line == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || k == "" || strings.ToUpper(k) != k {
+			return nil, fmt.Errorf("%w: line %d is not KEY=VALUE", ErrMalformed, i+1)
+		}
+		if lim, ok := numeric[k]; ok {
+			if n, err := strconv.ParseUint(v, 10, 64); err != nil || n < lim.min || n > lim.max {
+				return nil, fmt.Errorf("%w: %s= wants a decimal number from %d to %d", ErrMalformed, k, lim.min, lim.max)
+			}
+		}
+		if relayed[k] {
+			out = append(out, line)
+		}
+	}
+	if len(out) == 0 {
+		return nil, ErrNothingRelayed
+	}
+	return out, nil
+}
+
+// relay sends lines to systemd, or holds them until Release.
+func (p *Proxy) relay(lines []string, from Sender) error {
 	// Sending under the lock keeps the order: nothing overtakes the
 	// held messages while Release sends them.
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.released {
-		p.held = append(p.held, lines)
-		return
+		p.held = append(p.held, heldMessage{lines, from})
+		return nil
 	}
-	_ = p.to.Send(lines...)
+	return p.send(lines, from)
 }
 
-func (p *Proxy) drop() {
+// send relays one message that Allow accepts; p.mu is held.
+func (p *Proxy) send(lines []string, from Sender) error {
+	if p.Allow != nil {
+		if err := p.Allow(from); err != nil {
+			return fmt.Errorf("%w: pid %d: %w", ErrRefusedSender, from.Pid, err)
+		}
+	}
+	if slices.Contains(lines, "WATCHDOG=1") {
+		p.watchdog.Store(true)
+	}
+	_ = p.to.Send(lines...)
+	return nil
+}
+
+func (p *Proxy) drop(why error) {
 	p.mu.Lock()
 	p.dropped++
 	p.mu.Unlock()
+	if p.OnDrop != nil {
+		p.OnDrop(why)
+	}
 }
 
 // Dropped counts the messages refused so far.
@@ -219,14 +356,24 @@ func (p *Proxy) Dropped() int {
 // it then keeps systemd's watchdog fed, and we stop pinging.
 func (p *Proxy) WatchdogSeen() bool { return p != nil && p.watchdog.Load() }
 
-// Release sends the held messages and relays the rest as they come.
+// Release sends the held messages that Allow accepts now, and relays the
+// rest as they come.
 func (p *Proxy) Release() {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, lines := range p.held {
-		_ = p.to.Send(lines...)
+	var refused []error
+	for _, m := range p.held {
+		if err := p.send(m.lines, m.from); err != nil {
+			p.dropped++
+			refused = append(refused, err)
+		}
 	}
 	p.held, p.released = nil, true
+	p.mu.Unlock()
+	if p.OnDrop != nil {
+		for _, err := range refused {
+			p.OnDrop(err)
+		}
+	}
 }
 
 // Close stops listening and removes the socket's directory.
@@ -235,29 +382,73 @@ func (p *Proxy) Close() error {
 	return os.RemoveAll(p.dir)
 }
 
-func senderPid(oob []byte) (int, bool) {
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil {
-		return 0, false
-	}
-	for _, m := range msgs {
-		if cred, err := unix.ParseUnixCredentials(&m); err == nil {
-			return int(cred.Pid), true
-		}
-	}
-	return 0, false
+// control is what came with a message: the sender's pid (0: none), its
+// pidfd (-1: none) and the file descriptors it sent.
+type control struct {
+	pid    int
+	pidfd  int
+	rights []int
 }
 
-func closeRights(oob []byte) {
+func parseControl(oob []byte) control {
+	c := control{pidfd: -1}
 	msgs, err := unix.ParseSocketControlMessage(oob)
 	if err != nil {
-		return
+		return c
 	}
 	for _, m := range msgs {
-		if fds, err := unix.ParseUnixRights(&m); err == nil {
-			for _, fd := range fds {
-				unix.Close(fd)
+		if m.Header.Level != unix.SOL_SOCKET {
+			continue
+		}
+		switch m.Header.Type {
+		case unix.SCM_CREDENTIALS:
+			if cred, err := unix.ParseUnixCredentials(&m); err == nil {
+				c.pid = int(cred.Pid)
+			}
+		case unix.SCM_PIDFD:
+			if len(m.Data) >= 4 && c.pidfd < 0 {
+				c.pidfd = int(int32(binary.NativeEndian.Uint32(m.Data)))
+			}
+		case unix.SCM_RIGHTS:
+			if fds, err := unix.ParseUnixRights(&m); err == nil {
+				c.rights = append(c.rights, fds...)
 			}
 		}
+	}
+	return c
+}
+
+// sender reads the sender's pid namespace. Measured on Linux 6.18: once
+// the sender is reaped, /proc/PID is gone, and its pidfd (SCM_PIDFD still
+// hands one out) answers PIDFD_GET_PID_NAMESPACE with ESRCH, also while it
+// is a zombie; PIDFD_GET_INFO then tells only its exit status and cgroup.
+// So an exited sender cannot be verified, and is not. A zombie's /proc
+// entry still shows its namespace.
+func (c control) sender() (Sender, error) {
+	if c.pid <= 0 {
+		return Sender{}, errors.New("no credentials")
+	}
+	ns, err := PidNamespaceOf(c.pid)
+	if err != nil {
+		return Sender{}, fmt.Errorf("pid %d: %w (exited before its message was read?)", c.pid, err)
+	}
+	if c.pidfd >= 0 {
+		// Still there (alive or a zombie) after the read: the pid was not
+		// reused, the namespace is the sender's. Without a pidfd (before
+		// 6.5) the pid is trusted not to be reused within that moment.
+		if err := unix.PidfdSendSignal(c.pidfd, 0, nil, 0); err != nil && !errors.Is(err, unix.EPERM) {
+			return Sender{}, fmt.Errorf("pid %d: %w (exited while its message was read)", c.pid, err)
+		}
+	}
+	return Sender{Pid: c.pid, PidNS: ns}, nil
+}
+
+// close closes every descriptor that came with the message.
+func (c control) close() {
+	if c.pidfd >= 0 {
+		unix.Close(c.pidfd)
+	}
+	for _, fd := range c.rights {
+		unix.Close(fd)
 	}
 }

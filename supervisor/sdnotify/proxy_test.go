@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -69,6 +72,15 @@ func (s *pxSystemd) expectNothing(t *testing.T) {
 // configure, when set, runs before Run (Allow must not change after).
 func startProxy(t *testing.T, n *Notifier, configure func(*Proxy)) *Proxy {
 	t.Helper()
+	p := newProxy(t, n, configure)
+	runProxy(t, p)
+	return p
+}
+
+// newProxy makes a proxy that does not read yet: what is sent to it waits
+// in its socket until runProxy.
+func newProxy(t *testing.T, n *Notifier, configure func(*Proxy)) *Proxy {
+	t.Helper()
 	p, err := NewProxy(t.TempDir(), n)
 	if err != nil {
 		t.Fatalf("NewProxy: %v", err)
@@ -76,6 +88,12 @@ func startProxy(t *testing.T, n *Notifier, configure func(*Proxy)) *Proxy {
 	if configure != nil {
 		configure(p)
 	}
+	return p
+}
+
+// runProxy runs p until the test ends.
+func runProxy(t *testing.T, p *Proxy) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); p.Run(ctx) }()
@@ -88,7 +106,6 @@ func startProxy(t *testing.T, n *Notifier, configure func(*Proxy)) *Proxy {
 		}
 		p.Close()
 	})
-	return p
 }
 
 // pxContainer is a process in the container speaking to the proxy: a plain
@@ -247,31 +264,71 @@ func TestProxyReleaseKeepsOrder(t *testing.T) {
 func TestProxyFilters(t *testing.T) {
 	all := "READY=1\nSTATUS=s\nRELOADING=1\nSTOPPING=1\nERRNO=2\nBUSERROR=org.x.Err\n" +
 		"EXTEND_TIMEOUT_USEC=1\nWATCHDOG=1\nWATCHDOG_USEC=5\nMONOTONIC_USEC=7"
+	maxUsec := strconv.FormatUint(MaxUsec, 10)
+	overUsec := strconv.FormatUint(MaxUsec+1, 10)
 	tests := []struct {
 		name string
 		in   string
 		want string // "" means dropped whole
+		why  error  // for a dropped message: what OnDrop hears
 	}{
 		{name: "every relayed field", in: all, want: all},
 		{name: "MAINPID and FDSTORE removed", in: "MAINPID=1\nREADY=1\nFDSTORE=1\nSTATUS=up", want: "READY=1\nSTATUS=up"},
 		{name: "value with equals sign", in: "STATUS=a=b", want: "STATUS=a=b"},
 		{name: "blank lines", in: "\nREADY=1\n\nSTATUS=a\n", want: "READY=1\nSTATUS=a"},
-		{name: "only unknown fields", in: "MAINPID=1\nFDSTORE=1\nFDNAME=x"},
-		{name: "BARRIER only", in: "BARRIER=1"},
-		{name: "line without equals", in: "READY=1\ngarbage"},
-		{name: "lowercase key", in: "READY=1\nstatus=x"},
-		{name: "mixed-case key", in: "Ready=1"},
-		{name: "empty key", in: "=1\nREADY=1"},
-		{name: "empty", in: ""},
+		{name: "only unknown fields", in: "MAINPID=1\nFDSTORE=1\nFDNAME=x", why: ErrNothingRelayed},
+		{name: "BARRIER only", in: "BARRIER=1", why: ErrNothingRelayed},
+		{name: "line without equals", in: "READY=1\ngarbage", why: ErrMalformed},
+		{name: "lowercase key", in: "READY=1\nstatus=x", why: ErrMalformed},
+		{name: "mixed-case key", in: "Ready=1", why: ErrMalformed},
+		{name: "empty key", in: "=1\nREADY=1", why: ErrMalformed},
+		{name: "empty", in: "", why: ErrNothingRelayed},
 		{name: "exactly MaxDatagram", in: "STATUS=" + strings.Repeat("x", MaxDatagram-len("STATUS=")),
 			want: "STATUS=" + strings.Repeat("x", MaxDatagram-len("STATUS="))},
-		{name: "MaxDatagram+1", in: "STATUS=" + strings.Repeat("x", MaxDatagram+1-len("STATUS="))},
-		{name: "64KiB", in: "STATUS=" + strings.Repeat("x", 64<<10)},
+		{name: "MaxDatagram+1", in: "STATUS=" + strings.Repeat("x", MaxDatagram+1-len("STATUS=")), why: ErrTooLarge},
+		{name: "64KiB", in: "STATUS=" + strings.Repeat("x", 64<<10), why: ErrTooLarge},
+
+		// No NUL anywhere: systemd would cut the line there.
+		{name: "NUL in a value", in: "READY=1\nSTATUS=a\x00b", why: ErrMalformed},
+		{name: "NUL in a field we drop", in: "READY=1\nX_FOO=\x00", why: ErrMalformed},
+		{name: "NUL at the end", in: "READY=1\x00", why: ErrMalformed},
+		{name: "NUL alone", in: "\x00", why: ErrMalformed},
+
+		// Number fields: decimal digits within bounds, else the message is refused.
+		{name: "WATCHDOG_USEC at the bound", in: "WATCHDOG_USEC=" + maxUsec, want: "WATCHDOG_USEC=" + maxUsec},
+		{name: "WATCHDOG_USEC leading zeros", in: "WATCHDOG_USEC=0030", want: "WATCHDOG_USEC=0030"},
+		{name: "WATCHDOG_USEC over the bound", in: "READY=1\nWATCHDOG_USEC=" + overUsec, why: ErrMalformed},
+		{name: "WATCHDOG_USEC zero", in: "READY=1\nWATCHDOG_USEC=0", why: ErrMalformed},
+		{name: "WATCHDOG_USEC negative", in: "WATCHDOG_USEC=-5", why: ErrMalformed},
+		{name: "WATCHDOG_USEC plus sign", in: "WATCHDOG_USEC=+5", why: ErrMalformed},
+		{name: "WATCHDOG_USEC empty", in: "WATCHDOG_USEC=", why: ErrMalformed},
+		{name: "WATCHDOG_USEC with unit", in: "WATCHDOG_USEC=5s", why: ErrMalformed},
+		{name: "WATCHDOG_USEC with space", in: "WATCHDOG_USEC= 5", why: ErrMalformed},
+		{name: "WATCHDOG_USEC hex", in: "WATCHDOG_USEC=0x10", why: ErrMalformed},
+		{name: "WATCHDOG_USEC underscore", in: "WATCHDOG_USEC=1_000", why: ErrMalformed},
+		{name: "WATCHDOG_USEC infinity", in: "WATCHDOG_USEC=18446744073709551615", why: ErrMalformed},
+		{name: "WATCHDOG_USEC beyond 64 bits", in: "WATCHDOG_USEC=99999999999999999999999", why: ErrMalformed},
+		{name: "EXTEND_TIMEOUT_USEC at the bound", in: "EXTEND_TIMEOUT_USEC=" + maxUsec, want: "EXTEND_TIMEOUT_USEC=" + maxUsec},
+		{name: "EXTEND_TIMEOUT_USEC over the bound", in: "STATUS=x\nEXTEND_TIMEOUT_USEC=" + overUsec, why: ErrMalformed},
+		{name: "EXTEND_TIMEOUT_USEC zero", in: "EXTEND_TIMEOUT_USEC=0", why: ErrMalformed},
+		{name: "EXTEND_TIMEOUT_USEC not a number", in: "EXTEND_TIMEOUT_USEC=forever", why: ErrMalformed},
+		{name: "MONOTONIC_USEC large", in: "RELOADING=1\nMONOTONIC_USEC=18446744073709551614",
+			want: "RELOADING=1\nMONOTONIC_USEC=18446744073709551614"},
+		{name: "MONOTONIC_USEC infinity", in: "RELOADING=1\nMONOTONIC_USEC=18446744073709551615", why: ErrMalformed},
+		{name: "MONOTONIC_USEC zero", in: "RELOADING=1\nMONOTONIC_USEC=0", why: ErrMalformed},
+		{name: "MONOTONIC_USEC not a number", in: "RELOADING=1\nMONOTONIC_USEC=now", why: ErrMalformed},
+		{name: "ERRNO zero", in: "ERRNO=0", want: "ERRNO=0"},
+		{name: "ERRNO beyond errnos", in: "ERRNO=4096", why: ErrMalformed},
+		{name: "ERRNO negative", in: "ERRNO=-2", why: ErrMalformed},
+		{name: "ERRNO name", in: "ERRNO=ENOENT", why: ErrMalformed},
+		// A field we do not relay is not judged by its value.
+		{name: "unrelayed number field", in: "READY=1\nX_USEC=abc", want: "READY=1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sd := newPxSystemd(t)
-			p := startProxy(t, sd.notifier, nil)
+			whys := make(chan error, 16)
+			p := startProxy(t, sd.notifier, func(p *Proxy) { p.OnDrop = func(err error) { whys <- err } })
 			p.Release()
 			c := container(t, p)
 			send(t, c, tt.in)
@@ -285,6 +342,9 @@ func TestProxyFilters(t *testing.T) {
 				return
 			}
 			waitDropped(t, p, 1)
+			if why := <-whys; !errors.Is(why, tt.why) {
+				t.Errorf("dropped because %v, want %v", why, tt.why)
+			}
 			// Nothing of the dropped message was relayed: the next one is first.
 			send(t, c, "STATUS=next")
 			if got := sd.recv(t); got != "STATUS=next" {
@@ -305,17 +365,26 @@ func TestProxyAllow(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sd := newPxSystemd(t)
-			pids := make(chan int, 16)
+			senders := make(chan Sender, 16)
 			p := startProxy(t, sd.notifier, func(p *Proxy) {
-				p.Allow = func(pid int) bool { pids <- pid; return tt.allow }
+				p.Allow = func(from Sender) error {
+					senders <- from
+					if tt.allow {
+						return nil
+					}
+					return errors.New("no")
+				}
 			})
 			p.Release()
 			c := container(t, p)
 			send(t, c, "READY=1")
 			select {
-			case pid := <-pids:
-				if pid != os.Getpid() {
-					t.Errorf("Allow asked about pid %d, want the sender's, %d", pid, os.Getpid())
+			case from := <-senders:
+				if from.Pid != os.Getpid() {
+					t.Errorf("Allow asked about pid %d, want the sender's, %d", from.Pid, os.Getpid())
+				}
+				if ns := ourPidNS(t); from.PidNS != ns {
+					t.Errorf("Allow was told the pid namespace %v, want the sender's, %v", from.PidNS, ns)
 				}
 			case <-time.After(proxyWait):
 				t.Fatal("Allow was not called")
@@ -347,10 +416,29 @@ func TestProxyWatchdogSeen(t *testing.T) {
 	if p.WatchdogSeen() {
 		t.Fatal("WatchdogSeen() = true without WATCHDOG=1")
 	}
-	send(t, c, "STATUS=x\nWATCHDOG=1") // held: still seen
+	send(t, c, "STATUS=x\nWATCHDOG=1") // held: not relayed yet
 	settle(t, p, c)
+	if p.WatchdogSeen() {
+		t.Fatal("WatchdogSeen() = true while WATCHDOG=1 is held: systemd has not heard it")
+	}
+	p.Release()
 	if !p.WatchdogSeen() {
-		t.Fatal("WatchdogSeen() = false after WATCHDOG=1")
+		t.Fatal("WatchdogSeen() = false after WATCHDOG=1 was relayed")
+	}
+}
+
+// A WATCHDOG=1 that Allow refuses does not feed systemd's watchdog, so it
+// does not stop our own pings either.
+func TestProxyWatchdogRefused(t *testing.T) {
+	sd := newPxSystemd(t)
+	p := startProxy(t, sd.notifier, func(p *Proxy) {
+		p.Allow = func(Sender) error { return errors.New("not the container") }
+	})
+	p.Release()
+	send(t, container(t, p), "WATCHDOG=1")
+	waitDropped(t, p, 1)
+	if p.WatchdogSeen() {
+		t.Fatal("WatchdogSeen() = true after a refused WATCHDOG=1")
 	}
 }
 
@@ -405,7 +493,12 @@ func TestProxyClosesSentFds(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sd := newPxSystemd(t)
 			p := startProxy(t, sd.notifier, func(p *Proxy) {
-				p.Allow = func(int) bool { return tt.allow }
+				p.Allow = func(Sender) error {
+					if tt.allow {
+						return nil
+					}
+					return errors.New("no")
+				}
 			})
 			p.Release()
 			c := container(t, p)
@@ -565,6 +658,10 @@ func FuzzParseMessage(f *testing.F) {
 		"\n\nWATCHDOG=1\n",
 		"STATUS=a=b\nERRNO=2",
 		"",
+		"READY=1\nWATCHDOG_USEC=0",
+		"EXTEND_TIMEOUT_USEC=604800000001",
+		"RELOADING=1\nMONOTONIC_USEC=12345",
+		"STATUS=a\x00b",
 	} {
 		f.Add([]byte(s))
 	}
@@ -573,12 +670,21 @@ func FuzzParseMessage(f *testing.F) {
 		if ok != (len(out) > 0) {
 			t.Fatalf("ParseMessage(%q) = %q, %v: ok must mean a non-empty result", b, out, ok)
 		}
+		if ok && bytes.IndexByte(b, 0) >= 0 {
+			t.Fatalf("ParseMessage(%q) accepted a message with a NUL byte", b)
+		}
 		in := strings.Split(string(b), "\n")
 		last := -1
 		for _, line := range out {
-			k, _, found := strings.Cut(line, "=")
+			k, v, found := strings.Cut(line, "=")
 			if !found || !relayed[k] {
 				t.Fatalf("ParseMessage(%q) returned %q: not KEY=VALUE with a relayed key", b, line)
+			}
+			if lim, isNum := numeric[k]; isNum {
+				n, err := strconv.ParseUint(v, 10, 64)
+				if err != nil || n < lim.min || n > lim.max {
+					t.Fatalf("ParseMessage(%q) returned %q: not a decimal number in [%d, %d]", b, line, lim.min, lim.max)
+				}
 			}
 			// A subsequence of the input's lines, in order.
 			i := slices.Index(in[last+1:], line)
@@ -600,4 +706,258 @@ func FuzzParseMessage(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The sender child: the test binary run again with these set in its
+// environment sends to the proxy and exits (see TestMain).
+const (
+	envSendTo   = "SDNOTIFY_TEST_SEND_TO"
+	envSendMsg  = "SDNOTIFY_TEST_SEND_MSG"
+	envSendMode = "SDNOTIFY_TEST_SEND_MODE" // "" (send and exit) or "barrier"
+)
+
+func TestMain(m *testing.M) {
+	if to := os.Getenv(envSendTo); to != "" {
+		os.Exit(senderChild(to, os.Getenv(envSendMsg), os.Getenv(envSendMode)))
+	}
+	os.Exit(m.Run())
+}
+
+// senderChild sends msg to the socket at path; with mode "barrier" it then
+// sends BARRIER=1 with a pipe and waits for its close, as systemd-notify
+// 254+ does (sd_notify_barrier(3)).
+func senderChild(path, msg, mode string) int {
+	n := &Notifier{Socket: path}
+	if err := n.Send(msg); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if mode == "barrier" {
+		if err := n.Barrier(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+	}
+	return 0
+}
+
+// sender returns the sender child for p (not started).
+func sender(t *testing.T, p *Proxy, msg, mode string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), envSendTo+"="+p.HostPath, envSendMsg+"="+msg, envSendMode+"="+mode)
+	cmd.Stderr = os.Stderr
+	return cmd
+}
+
+func ourPidNS(t *testing.T) PidNamespace {
+	t.Helper()
+	ns, err := PidNamespaceOf(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ns
+}
+
+func allowAll(Sender) error { return nil }
+
+// A sender that has exited (and was reaped) before its message is read
+// cannot be placed in a pid namespace: dropped, fail closed. Allow, which
+// would accept anything, is not even asked.
+func TestProxyDropsAnExitedSender(t *testing.T) {
+	sd := newPxSystemd(t)
+	whys := make(chan error, 4)
+	asked := make(chan Sender, 4)
+	p := newProxy(t, sd.notifier, func(p *Proxy) {
+		p.Allow = func(from Sender) error { asked <- from; return nil }
+		p.OnDrop = func(err error) { whys <- err }
+	})
+	p.Release()
+	if err := sender(t, p, "READY=1\nSTATUS=from an exited sender", "").Run(); err != nil {
+		t.Fatalf("sender: %v", err)
+	}
+	// The sender is gone; its message waits in the socket.
+	runProxy(t, p)
+	waitDropped(t, p, 1)
+	if why := <-whys; !errors.Is(why, ErrUnverifiedSender) {
+		t.Errorf("dropped because %v, want %v", why, ErrUnverifiedSender)
+	}
+	select {
+	case from := <-asked:
+		t.Errorf("Allow was asked about the exited sender %+v", from)
+	default:
+	}
+	sd.expectNothing(t)
+	// A live sender is still heard.
+	send(t, container(t, p), "STATUS=live")
+	if got := sd.recv(t); got != "STATUS=live" {
+		t.Fatalf("got %q, want STATUS=live", got)
+	}
+}
+
+// A sender that has exited but is not reaped yet (a zombie) still shows
+// its pid namespace: its message is relayed.
+func TestProxyHearsAZombieSender(t *testing.T) {
+	sd := newPxSystemd(t)
+	asked := make(chan Sender, 4)
+	p := newProxy(t, sd.notifier, func(p *Proxy) {
+		p.Allow = func(from Sender) error { asked <- from; return nil }
+	})
+	p.Release()
+	cmd := sender(t, p, "READY=1", "")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	stat := fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid)
+	for deadline := time.Now().Add(proxyWait); ; {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, after, _ := strings.Cut(string(b), ") "); strings.HasPrefix(after, "Z") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the sender did not exit: %s", b)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	runProxy(t, p)
+	if got := sd.recv(t); got != "READY=1" {
+		t.Fatalf("got %q, want READY=1", got)
+	}
+	if from := <-asked; from.Pid != cmd.Process.Pid || from.PidNS != ourPidNS(t) {
+		t.Errorf("Allow asked about %+v, want pid %d in %v", from, cmd.Process.Pid, ourPidNS(t))
+	}
+}
+
+// A sender that passes a pipe with its message and waits for the pipe's
+// close (the BARRIER=1 way) finds its message handled by then: fds are
+// closed after the message was relayed, not before.
+func TestProxyClosesFdsAfterRelaying(t *testing.T) {
+	r, w := pipes(t, 1)
+	relayed := make(chan string, 4)
+	n := &Notifier{Socket: "unused"}
+	n.send = func(state string) error {
+		// systemd hears the message now: the sender must not know yet.
+		fds := []unix.PollFd{{Fd: int32(r[0]), Events: unix.POLLIN}}
+		if _, err := unix.Poll(fds, 0); err != nil {
+			t.Errorf("poll: %v", err)
+		}
+		if fds[0].Revents&unix.POLLHUP != 0 {
+			state = "closed before relayed: " + state
+		}
+		relayed <- state
+		return nil
+	}
+	p := newProxy(t, n, func(p *Proxy) { p.Allow = allowAll })
+	p.Release()
+	send(t, container(t, p), "READY=1\nSTATUS=up", w[0])
+	unix.Close(w[0]) // before the proxy reads: its copy is the last one
+	runProxy(t, p)
+	waitHangup(t, r[0])
+	select {
+	case got := <-relayed:
+		if got != "READY=1\nSTATUS=up" {
+			t.Fatalf("systemd heard %q, want READY=1 then STATUS=up, relayed before the fd was closed", got)
+		}
+	default:
+		t.Fatal("the fd was closed before the message was relayed")
+	}
+}
+
+// systemd-notify 254+ sends its message, then BARRIER=1 with a pipe, and
+// exits once the pipe is closed. Relayed at once or held until Release,
+// its message reaches systemd although the sender is gone by then.
+func TestProxyBarrierSender(t *testing.T) {
+	for _, held := range []bool{false, true} {
+		t.Run(fmt.Sprintf("held=%v", held), func(t *testing.T) {
+			sd := newPxSystemd(t)
+			whys := make(chan error, 4)
+			p := startProxy(t, sd.notifier, func(p *Proxy) {
+				p.Allow = allowAll
+				p.OnDrop = func(err error) { whys <- err }
+			})
+			if !held {
+				p.Release()
+			}
+			done := make(chan error, 1)
+			go func() { done <- sender(t, p, "READY=1\nSTATUS=barrier", "barrier").Run() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("sender: %v (its barrier was not answered?)", err)
+				}
+			case <-time.After(2 * proxyWait):
+				t.Fatal("the sender still waits for its barrier")
+			}
+			// The sender has exited and was reaped.
+			if held {
+				p.Release()
+			}
+			if got := sd.recv(t); got != "READY=1\nSTATUS=barrier" {
+				t.Fatalf("got %q, want the barrier sender's message", got)
+			}
+			// The BARRIER=1 message itself has nothing to relay.
+			if why := <-whys; !errors.Is(why, ErrNothingRelayed) {
+				t.Errorf("the barrier message was dropped because %v, want %v", why, ErrNothingRelayed)
+			}
+			if got := p.Dropped(); got != 1 {
+				t.Errorf("Dropped() = %d, want 1 (the barrier message)", got)
+			}
+		})
+	}
+}
+
+// Held messages are judged at Release, when the container is known.
+func TestProxyAllowAtRelease(t *testing.T) {
+	sd := newPxSystemd(t)
+	var mu sync.Mutex
+	known := false
+	whys := make(chan error, 4)
+	p := startProxy(t, sd.notifier, func(p *Proxy) {
+		p.Allow = func(from Sender) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if !known {
+				return errors.New("container not known")
+			}
+			if from.Pid != os.Getpid() {
+				return errors.New("not the container")
+			}
+			return nil
+		}
+		p.OnDrop = func(err error) { whys <- err }
+	})
+	c := container(t, p)
+	send(t, c, "READY=1")
+	settle(t, p, c)
+	<-whys // the settle marker
+	mu.Lock()
+	known = true
+	mu.Unlock()
+	p.Release()
+	if got := sd.recv(t); got != "READY=1" {
+		t.Fatalf("got %q, want READY=1", got)
+	}
+
+	// Refused at Release: dropped, and OnDrop says why.
+	sd2 := newPxSystemd(t)
+	p2 := startProxy(t, sd2.notifier, func(p *Proxy) {
+		p.Allow = func(Sender) error { return errors.New("not the container") }
+		p.OnDrop = func(err error) { whys <- err }
+	})
+	c2 := container(t, p2)
+	send(t, c2, "READY=1")
+	settle(t, p2, c2)
+	<-whys
+	p2.Release()
+	if got := p2.Dropped(); got != 2 {
+		t.Errorf("Dropped() = %d, want 2 (the settle marker and the refused message)", got)
+	}
+	if why := <-whys; !errors.Is(why, ErrRefusedSender) || !strings.Contains(why.Error(), "not the container") {
+		t.Errorf("dropped because %v, want %v with Allow's reason", why, ErrRefusedSender)
+	}
+	sd2.expectNothing(t)
 }

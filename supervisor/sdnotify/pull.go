@@ -1,4 +1,4 @@
-package supervisor
+package sdnotify
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"go.uber.org/zap"
 )
 
-// pullKeeper keeps a slow create (an image pull) from hitting
+// PullKeeper keeps a slow create (an image pull) from hitting
 // TimeoutStartSec=: while docker create makes progress it sends
 // EXTEND_TIMEOUT_USEC= and a STATUS= with the latest progress line. A
 // pull that prints nothing for a whole grace period (--pull-progress-timeout)
@@ -17,7 +17,7 @@ import (
 // CLI prints a line per layer state change when its output is not a
 // terminal, not a progress bar: one layer downloading for longer than the
 // grace looks stalled. See sd_notify(3).
-type pullKeeper struct {
+type PullKeeper struct {
 	image  string
 	every  time.Duration // how often to extend
 	grace  time.Duration // progress must show within it, or no more extensions
@@ -30,15 +30,25 @@ type pullKeeper struct {
 	lastSeen time.Time
 }
 
+// NewPullKeeper keeps the start of a container from image alive while
+// docker create prints progress, through notify; grace is
+// --pull-progress-timeout (60 s when zero or less).
+func NewPullKeeper(image string, grace time.Duration, notify func(lines ...string) error, log *zap.Logger) *PullKeeper {
+	if grace <= 0 {
+		grace = 60 * time.Second
+	}
+	return &PullKeeper{image: image, every: time.Second, grace: grace, extend: 10 * time.Second, notify: notify, log: log}
+}
+
 // Progress records a line the CLI printed.
-func (p *pullKeeper) Progress(line string) {
+func (p *PullKeeper) Progress(line string) {
 	p.mu.Lock()
 	p.last, p.lastSeen = line, time.Now()
 	p.mu.Unlock()
 }
 
 // Run extends the start timeout until ctx ends (create is over).
-func (p *pullKeeper) Run(ctx context.Context) {
+func (p *PullKeeper) Run(ctx context.Context) {
 	start := time.Now()
 	p.mu.Lock()
 	p.lastSeen = start

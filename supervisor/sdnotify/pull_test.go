@@ -1,4 +1,4 @@
-package supervisor
+package sdnotify
 
 import (
 	"context"
@@ -15,7 +15,7 @@ func TestPullKeeperExtendsOnlyWhileProgressing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var mu sync.Mutex
 		var sent [][]string
-		p := &pullKeeper{image: "nginx:1.27", every: 5 * time.Second, grace: 20 * time.Second, extend: 10 * time.Second, log: zap.NewNop(),
+		p := &PullKeeper{image: "nginx:1.27", every: 5 * time.Second, grace: 20 * time.Second, extend: 10 * time.Second, log: zap.NewNop(),
 			notify: func(lines ...string) error {
 				mu.Lock()
 				sent = append(sent, lines)

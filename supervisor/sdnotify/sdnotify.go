@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-systemd/v22/daemon"
+	"github.com/coreos/go-systemd/v22/journal"
 	"golang.org/x/sys/unix"
 )
 
@@ -158,3 +159,11 @@ func (n *Notifier) sendWithFd(state string, fd int) error {
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
+
+// StderrIsJournal reports whether our stderr is connected to the journal
+// (systemd.exec(5), $JOURNAL_STREAM), where a line may start with an
+// sd-daemon(3) priority prefix such as "<3>".
+func StderrIsJournal() bool {
+	ok, _ := journal.StderrIsJournalStream()
+	return ok
+}

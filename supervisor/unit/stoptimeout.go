@@ -1,4 +1,4 @@
-package supervisor
+package unit
 
 import (
 	"context"
@@ -12,10 +12,11 @@ import (
 	"go.uber.org/zap"
 )
 
-// checkStopTimeout warns when systemd would SIGKILL the unit before the
+// CheckStopTimeout warns when systemd would SIGKILL the unit before the
 // container's own stop timeout has run out: `systemctl stop` then cuts
 // the graceful stop short. TimeoutStopSec= is read with systemctl show.
-func (s *supervisor) checkStopTimeout(ctx context.Context, unit string, container *int) {
+func (u Facts) CheckStopTimeout(ctx context.Context, log *zap.Logger, container *int) {
+	unit := u.Name
 	if unit == "" {
 		return
 	}
@@ -23,7 +24,7 @@ func (s *supervisor) checkStopTimeout(ctx context.Context, unit string, containe
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "systemctl", "show", "--property=TimeoutStopUSec", "--value", unit).Output()
 	if err != nil {
-		s.log.Debug("read TimeoutStopSec", zap.String("unit", unit), zap.Error(err))
+		log.Debug("read TimeoutStopSec", zap.String("unit", unit), zap.Error(err))
 		return
 	}
 	systemd, err := parseTimespan(strings.TrimSpace(string(out)))
@@ -35,7 +36,7 @@ func (s *supervisor) checkStopTimeout(ctx context.Context, unit string, containe
 		stop = time.Duration(*container) * time.Second
 	}
 	if msg := stopTimeoutWarning(unit, systemd, stop); msg != "" {
-		s.log.Warn(msg)
+		log.Warn(msg)
 	}
 }
 
