@@ -139,11 +139,6 @@ func TestCleanupStale(t *testing.T) {
 				t.Errorf("event %q, want %q", ev, tt.want)
 			}
 			checkCalls(t, w.rec, tt.wantCalls)
-			for _, s := range w.docker.stops {
-				if s.Signal != "" || s.Timeout != nil {
-					t.Errorf("Stop(%q, %q, %v): want the container's own signal and timeout", s.ID, s.Signal, s.Timeout)
-				}
-			}
 			if err == nil && m.stale.ID != "" {
 				t.Errorf("stale container still remembered after cleanup: %+v", m.stale)
 			}
@@ -491,11 +486,6 @@ func TestStop(t *testing.T) {
 					tt.wantID, tt.wantCode, tt.wantOOM)
 			}
 			checkCalls(t, w.rec, tt.wantCalls)
-			for _, s := range w.docker.stops {
-				if s.Signal != "" || s.Timeout != nil {
-					t.Errorf("Stop(%q, %q, %v): want \"\" and nil (the container's own signal and timeout)", s.ID, s.Signal, s.Timeout)
-				}
-			}
 		})
 	}
 }
@@ -506,7 +496,8 @@ func TestKill(t *testing.T) {
 		spec      Spec
 		id        string
 		findIDs   []string
-		stopErr   error
+		killErr   error
+		running   bool // Inspect after a failed kill: it still runs
 		waitErr   error
 		removeErr error
 		want      Event
@@ -515,30 +506,36 @@ func TestKill(t *testing.T) {
 		wantCalls []string
 	}{
 		{name: "kill at once, collect the code, remove with --rm", spec: Spec{Remove: true}, id: longID, want: EvKilled, wantCode: 137,
-			wantCalls: []string{"notify.Stopping systemd's watchdog fired: killing the container", "docker.Stop " + longID,
+			wantCalls: []string{"notify.Stopping systemd's watchdog fired: killing the container", "docker.Kill " + longID + " KILL",
 				"docker.Wait " + longID, "docker.Remove " + longID}},
 		{name: "without --rm the container stays", spec: Spec{}, id: longID, want: EvKilled, wantCode: 137,
-			wantCalls: []string{"notify.Stopping systemd's watchdog fired: killing the container", "docker.Stop " + longID,
+			wantCalls: []string{"notify.Stopping systemd's watchdog fired: killing the container", "docker.Kill " + longID + " KILL",
 				"docker.Wait " + longID}},
 		{name: "no ID: found by invocation", spec: Spec{Invocation: "inv", Remove: true}, findIDs: []string{longID}, want: EvKilled,
 			wantCode: 137, wantCalls: []string{"docker.FindByLabel " + LabelInvocation + "=inv", "notify.Stopping systemd's watchdog fired: killing the container",
-				"docker.Stop " + longID, "docker.Wait " + longID, "docker.Remove " + longID}},
+				"docker.Kill " + longID + " KILL", "docker.Wait " + longID, "docker.Remove " + longID}},
 		{name: "no container yet: nothing to kill", spec: Spec{Invocation: "inv", Remove: true}, want: EvKilled,
 			wantCalls: []string{"docker.FindByLabel " + LabelInvocation + "=inv"}},
-		{name: "kill fails", spec: Spec{Remove: true}, id: longID, stopErr: errBoom, wantErr: []string{"kill container " + shortID, "boom"},
-			wantCalls: []string{"notify.Stopping systemd's watchdog fired: killing the container", "docker.Stop " + longID}},
+		{name: "kill fails", spec: Spec{Remove: true}, id: longID, killErr: errBoom, running: true, wantErr: []string{"kill container " + shortID, "boom"},
+			wantCalls: []string{"notify.Stopping systemd's watchdog fired: killing the container", "docker.Kill " + longID + " KILL", "docker.Inspect " + longID}},
+		{name: "kill refused: it ended already", spec: Spec{Remove: true}, id: longID, killErr: errBoom, want: EvKilled, wantCode: 137,
+			wantCalls: []string{"notify.Stopping systemd's watchdog fired: killing the container", "docker.Kill " + longID + " KILL",
+				"docker.Inspect " + longID, "docker.Wait " + longID, "docker.Remove " + longID}},
 		{name: "wait fails", spec: Spec{Remove: true}, id: longID, waitErr: errBoom, wantErr: []string{shortID, "boom"},
-			wantCalls: []string{"notify.Stopping systemd's watchdog fired: killing the container", "docker.Stop " + longID, "docker.Wait " + longID}},
+			wantCalls: []string{"notify.Stopping systemd's watchdog fired: killing the container", "docker.Kill " + longID + " KILL", "docker.Wait " + longID}},
 		{name: "remove fails: says how", spec: Spec{Remove: true, Name: "web"}, id: longID, removeErr: errBoom, wantCode: 137,
 			wantErr: []string{"remove container " + shortID, "docker rm -f"},
-			wantCalls: []string{"notify.Stopping systemd's watchdog fired: killing the container", "docker.Stop " + longID,
+			wantCalls: []string{"notify.Stopping systemd's watchdog fired: killing the container", "docker.Kill " + longID + " KILL",
 				"docker.Wait " + longID, "docker.Remove " + longID}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld()
-			w.docker.FindIDs, w.docker.StopErr, w.docker.RemoveErr = tt.findIDs, tt.stopErr, tt.removeErr
+			w.docker.FindIDs, w.docker.KillErr, w.docker.RemoveErr = tt.findIDs, tt.killErr, tt.removeErr
 			w.docker.WaitResult, w.docker.WaitErr = Container{ExitCode: 137}, tt.waitErr
+			if tt.running {
+				w.docker.Containers[longID] = Container{ID: longID, Running: true, Pid: 42}
+			}
 			m := w.machineIn(tt.spec, Kill)
 			m.facts.ContainerID = tt.id
 			ev, err := m.Act(context.Background())
@@ -550,11 +547,6 @@ func TestKill(t *testing.T) {
 				t.Errorf("exit code %d, want %d", got, tt.wantCode)
 			}
 			checkCalls(t, w.rec, tt.wantCalls)
-			for _, s := range w.docker.stops {
-				if s.Signal != "SIGKILL" || s.Timeout == nil || *s.Timeout != 0 {
-					t.Errorf("Stop(%q, %q, %v): want SIGKILL with no grace (0)", s.ID, s.Signal, s.Timeout)
-				}
-			}
 		})
 	}
 }

@@ -13,7 +13,7 @@ func (m *Machine) cleanupStale(ctx context.Context) (Event, error) {
 	if c.Running {
 		m.ports.Log.Info("stopping running container created from other arguments",
 			logContainer(c.ID), logName(m.spec.Name))
-		if err := m.ports.Docker.Stop(ctx, c.ID, "", nil); err != nil {
+		if err := m.ports.Docker.Stop(ctx, c.ID); err != nil {
 			return "", fmt.Errorf("stop stale container %q (%s): %w", m.spec.Name, ShortID(c.ID), err)
 		}
 	} else {

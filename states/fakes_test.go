@@ -55,6 +55,7 @@ type fakeDocker struct {
 	CreateErr  error
 	StartErr   error
 	StopErr    error
+	KillErr    error
 	WaitResult Container
 	WaitErr    error
 	RemoveErr  error
@@ -65,13 +66,6 @@ type fakeDocker struct {
 
 	mu      sync.Mutex
 	created []CreateSpec
-	stops   []stopCall
-}
-
-type stopCall struct {
-	ID      string
-	Signal  string
-	Timeout *int
 }
 
 func newFakeDocker(rec *recorder) *fakeDocker {
@@ -117,12 +111,14 @@ func (d *fakeDocker) Start(_ context.Context, id string) error {
 	return nil
 }
 
-func (d *fakeDocker) Stop(_ context.Context, id, signal string, timeout *int) error {
+func (d *fakeDocker) Stop(_ context.Context, id string) error {
 	d.rec.add("docker.Stop %s", id)
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.stops = append(d.stops, stopCall{id, signal, timeout})
 	return d.StopErr
+}
+
+func (d *fakeDocker) Kill(_ context.Context, id, signal string) error {
+	d.rec.add("docker.Kill %s %s", id, signal)
+	return d.KillErr
 }
 
 func (d *fakeDocker) Wait(_ context.Context, id string) (Container, error) {

@@ -2,6 +2,7 @@ package states
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -21,8 +22,7 @@ func (m *Machine) kill(ctx context.Context) (Event, error) {
 	if err := m.ports.Notifier.Stopping("systemd's watchdog fired: killing the container"); err != nil {
 		m.ports.Log.Warn("tell systemd we are stopping", logError(err))
 	}
-	zero := 0
-	if err := m.ports.Docker.Stop(ctx, id, "SIGKILL", &zero); err != nil {
+	if err := m.ports.Docker.Kill(ctx, id, "KILL"); err != nil && !m.notRunning(ctx, id) {
 		return "", fmt.Errorf("kill container %s: %w", ShortID(id), err)
 	}
 	if err := m.collectExit(ctx); err != nil {
@@ -33,4 +33,11 @@ func (m *Machine) kill(ctx context.Context) (Event, error) {
 		return "", err
 	}
 	return EvKilled, nil
+}
+
+// notRunning tells whether the container has ended already (a kill then
+// has nothing to do: the daemon refuses it).
+func (m *Machine) notRunning(ctx context.Context, id string) bool {
+	c, err := m.ports.Docker.Inspect(ctx, id)
+	return errors.Is(err, ErrNotFound) || (err == nil && !c.Running)
 }

@@ -162,6 +162,11 @@ func (m *Machine) Fire(ev Event) error {
 		return fmt.Errorf("event %q in state %q: %w", ev, from, err)
 	}
 	m.heard.container, m.heard.pid = m.facts.ContainerID, m.facts.Pid
+	if ev == EvRestarted {
+		// The old process's pidfd exit, however late, is no exit of the
+		// new run: no pid is heard until start learns the new one.
+		m.heard.pid = 0
+	}
 	t := Transition{From: from, To: m.State(), Event: ev, At: m.now()}
 	for _, o := range m.observers {
 		o(t, &m.facts)

@@ -235,7 +235,7 @@ func TestLifecycle(t *testing.T) {
 				{MigrateCgroups, EvMigrated, Notify}, {Notify, EvNotified, Watch}, {Watch, EvProcessEnded, Exiting},
 				{Exiting, EvWatchdog, Kill}, {Kill, EvKilled, Failed}},
 			wantState: Failed, wantCode: 3,
-			wantCalls: []string{"notify.Reclaim", "docker.Stop " + longID, "docker.Wait", "docker.Remove"},
+			wantCalls: []string{"notify.Reclaim", "docker.Kill " + longID + " KILL", "docker.Wait", "docker.Remove"},
 		},
 		{
 			name: "stop requested while watching",
@@ -257,8 +257,8 @@ func TestLifecycle(t *testing.T) {
 				{MigrateCgroups, EvMigrated, Notify}, {Notify, EvNotified, Watch}, {Watch, EvWatchdog, Kill},
 				{Kill, EvKilled, Failed}},
 			wantState: Failed, wantCode: 3,
-			wantCalls: []string{"notify.Ready", "notify.Stopping", "docker.Stop " + longID, "docker.Wait", "pidfile.Remove 42", "docker.Remove"},
-			noCalls:   []string{"notify.Reclaim"},
+			wantCalls: []string{"notify.Ready", "notify.Stopping", "docker.Kill " + longID + " KILL", "docker.Wait", "pidfile.Remove 42", "docker.Remove"},
+			noCalls:   []string{"notify.Reclaim", "docker.Stop"},
 		},
 		{
 			name: "systemd's watchdog fires during a graceful stop: killed at once",
@@ -268,7 +268,7 @@ func TestLifecycle(t *testing.T) {
 				{MigrateCgroups, EvMigrated, Notify}, {Notify, EvNotified, Watch}, {Watch, EvStop, Stop},
 				{Stop, EvWatchdog, Kill}, {Kill, EvKilled, Failed}},
 			wantState: Failed, wantCode: 3,
-			wantCalls: []string{"notify.Stopping", "docker.Stop " + longID, "docker.Wait", "docker.Remove"},
+			wantCalls: []string{"notify.Stopping", "docker.Stop " + longID, "docker.Kill " + longID + " KILL", "docker.Wait", "docker.Remove"},
 		},
 		{
 			name: "container exits during migration",

@@ -55,9 +55,12 @@ type Docker interface {
 	// Create makes the container and returns its ID.
 	Create(ctx context.Context, spec CreateSpec) (string, error)
 	Start(ctx context.Context, id string) error
-	// Stop sends signal (the container's own when ""), waits timeout (the
-	// container's own when nil), then kills. A missing container is success.
-	Stop(ctx context.Context, id string, signal string, timeout *int) error
+	// Stop sends the container's own stop signal, waits its own stop
+	// timeout, then kills. A missing container is success.
+	Stop(ctx context.Context, id string) error
+	// Kill sends signal (a name such as "KILL") at once. ErrNotFound
+	// (wrapped) when there is no such container.
+	Kill(ctx context.Context, id string, signal string) error
 	// WaitHealthy blocks until the container's health status is
 	// "healthy"; it fails when the container stops first.
 	WaitHealthy(ctx context.Context, id string) error

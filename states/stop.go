@@ -20,7 +20,7 @@ func (m *Machine) stop(ctx context.Context) (Event, error) {
 	if err := m.ports.Notifier.Stopping(m.stopStatus()); err != nil {
 		m.ports.Log.Warn("tell systemd we are stopping", logError(err))
 	}
-	if err := m.ports.Docker.Stop(ctx, id, "", nil); err != nil {
+	if err := m.ports.Docker.Stop(ctx, id); err != nil {
 		return "", fmt.Errorf("stop container %s: %w", ShortID(id), err)
 	}
 	if err := m.collectExit(ctx); err != nil {

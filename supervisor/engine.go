@@ -322,4 +322,3 @@ func statusText(to states.State, spec states.Spec, f *states.Facts) string {
 	}
 	return ""
 }
-

@@ -63,8 +63,8 @@ type ports struct {
 	proxy    proxyPort // nil without --notify
 	logs     logsPort
 	cgroups  cgroupsPort
-	metrics  *metricsFile // its m is nil without --metrics-dir
-	pull     *sdnotify.PullKeeper  // nil without systemd (no NOTIFY_SOCKET)
+	metrics  *metricsFile         // its m is nil without --metrics-dir
+	pull     *sdnotify.PullKeeper // nil without systemd (no NOTIFY_SOCKET)
 	process  processPort
 }
 

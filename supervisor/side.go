@@ -49,7 +49,7 @@ func running(st states.State) bool {
 // that could be taken for an operator's docker kill.
 func (s *supervisor) forward(sig syscall.Signal) {
 	st, pid := s.state(), s.containerPid()
-	if !running(st) && st != states.Stop {
+	if pid == 0 || (!running(st) && st != states.Stop) {
 		s.log.Debug("signal not forwarded: no container process", zap.String("signal", sig.String()))
 		return
 	}
@@ -60,6 +60,9 @@ func (s *supervisor) forward(sig syscall.Signal) {
 
 func signalPid(pid int, sig syscall.Signal) error {
 	fd, err := unix.PidfdOpen(pid, 0)
+	if errors.Is(err, unix.ESRCH) {
+		return nil // it ended: nothing to signal
+	}
 	if err != nil {
 		return fmt.Errorf("pidfd_open %d: %w", pid, err)
 	}

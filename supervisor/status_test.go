@@ -81,4 +81,3 @@ func TestStatusTextEveryState(t *testing.T) {
 		}
 	}
 }
-

@@ -21,8 +21,8 @@ import (
 	"github.com/systemd-docker/systemd-docker/supervisor/cgroups"
 	"github.com/systemd-docker/systemd-docker/supervisor/dockerapi"
 	"github.com/systemd-docker/systemd-docker/supervisor/output"
-	"github.com/systemd-docker/systemd-docker/supervisor/rundir"
 	"github.com/systemd-docker/systemd-docker/supervisor/runargs"
+	"github.com/systemd-docker/systemd-docker/supervisor/rundir"
 	"github.com/systemd-docker/systemd-docker/supervisor/sdnotify"
 	"github.com/systemd-docker/systemd-docker/supervisor/unit"
 	"github.com/systemd-docker/systemd-docker/watchers"
@@ -295,8 +295,3 @@ func stdinUsable(f *os.File) bool {
 	}
 	return st.Rdev != null.Rdev
 }
-
-
-
-
-

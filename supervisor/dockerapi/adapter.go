@@ -168,11 +168,16 @@ func (a *Adapter) Start(ctx context.Context, id string) error {
 
 // Stop implements states.Docker. The daemon sends the signal, waits, then
 // kills; our deadline leaves it the whole stop timeout.
-func (a *Adapter) Stop(ctx context.Context, id, signal string, timeout *int) error {
-	wait := 10 * time.Second
-	if timeout != nil {
-		wait = time.Duration(*timeout) * time.Second
-	} else if c, err := a.Inspect(ctx, id); err == nil && c.StopTimeout != nil {
+func (a *Adapter) Stop(ctx context.Context, id string) error {
+	c, err := a.Inspect(ctx, id)
+	if errors.Is(err, states.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err // a daemon that cannot say how long the stop takes will not stop it either
+	}
+	wait := 10 * time.Second // docker's default
+	if c.StopTimeout != nil {
 		wait = time.Duration(*c.StopTimeout) * time.Second
 	}
 	if wait < 0 { // -1: wait forever, as docker does
@@ -180,7 +185,7 @@ func (a *Adapter) Stop(ctx context.Context, id, signal string, timeout *int) err
 	}
 	ctx, cancel := context.WithTimeout(ctx, wait+CallTimeout)
 	defer cancel()
-	err := a.api.ContainerStop(ctx, id, container.StopOptions{Signal: signal, Timeout: timeout})
+	err = a.api.ContainerStop(ctx, id, container.StopOptions{})
 	if err != nil && cerrdefs.IsNotFound(err) {
 		return nil
 	}

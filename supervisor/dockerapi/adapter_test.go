@@ -62,14 +62,13 @@ func TestAdapterCallsHaveDeadlines(t *testing.T) {
 		t.Fatalf("New: %v", err)
 	}
 	defer a.Close()
-	zero := 0
 	for _, tc := range []struct {
 		name string
 		call func(ctx context.Context) error
 	}{
 		{"inspect", func(ctx context.Context) error { _, err := a.Inspect(ctx, "c"); return err }},
 		{"start", func(ctx context.Context) error { return a.Start(ctx, "c") }},
-		{"stop", func(ctx context.Context) error { return a.Stop(ctx, "c", "TERM", &zero) }},
+		{"stop", func(ctx context.Context) error { return a.Stop(ctx, "c") }},
 		{"kill", func(ctx context.Context) error { return a.Kill(ctx, "c", "HUP") }},
 		{"remove", func(ctx context.Context) error { return a.Remove(ctx, "c") }},
 		{"find by label", func(ctx context.Context) error { _, err := a.FindByLabel(ctx, "k", "v"); return err }},
@@ -168,12 +167,9 @@ func TestAdapterErrorClasses(t *testing.T) {
 	}
 }
 
-func remove(a *Adapter) error { return a.Remove(context.Background(), "c") }
-func kill(a *Adapter) error   { return a.Kill(context.Background(), "c", "HUP") }
-func stop(a *Adapter) error {
-	zero := 0
-	return a.Stop(context.Background(), "c", "TERM", &zero)
-}
+func remove(a *Adapter) error  { return a.Remove(context.Background(), "c") }
+func kill(a *Adapter) error    { return a.Kill(context.Background(), "c", "HUP") }
+func stop(a *Adapter) error    { return a.Stop(context.Background(), "c") }
 func inspect(a *Adapter) error { _, err := a.Inspect(context.Background(), "c"); return err }
 
 func isNil(err error) bool       { return err == nil }
