@@ -330,7 +330,7 @@ func TestFaultImmediateExit(t *testing.T) {
 
 func TestFaultOOM(t *testing.T) {
 	forEachFlavour(t, func(t *testing.T, b *box.Box) {
-		if b.Flavour == box.Unified {
+		if b.Flavour.PureV2() {
 			t.Skip("cgroup v2: the container moves into the unit's own cgroup, so docker's -m (memory.max of docker's cgroup) no longer applies")
 		}
 		unit := installUnit(t, b, unitSpec{
@@ -393,7 +393,16 @@ func TestFaultStopDuringStart(t *testing.T) {
 		if err != nil {
 			t.Fatalf("command -v docker: %v: %s", err, stderr)
 		}
-		script := shareFile(t, b, "slowcreate", "#!/bin/sh\nsleep 5\nexec "+strings.TrimSpace(dockerPath)+" \"$@\"\n", 0o755)
+		// The create says when it starts and when its sleep is over: the
+		// stop must come in between, while the unit is activating.
+		const slow = 10 * time.Second
+		started, slept := box.ShareMount+"/slowcreate.started", box.ShareMount+"/slowcreate.slept"
+		exists := func(path string) bool { _, _, err := b.Exec("test", "-e", path); return err == nil }
+		removeMarks := func() { _, _, _ = b.Exec("rm", "-f", started, slept) }
+		removeMarks()
+		t.Cleanup(removeMarks)
+		script := shareFile(t, b, "slowcreate", fmt.Sprintf("#!/bin/sh\ntouch %s\nsleep %d\ntouch %s\nexec %s \"$@\"\n",
+			started, int(slow/time.Second), slept, strings.TrimSpace(dockerPath)), 0o755)
 		unit := installUnit(t, b, unitSpec{
 			flags:  "--docker-cli=" + script,
 			docker: "--rm",
@@ -402,9 +411,10 @@ func TestFaultStopDuringStart(t *testing.T) {
 		if d, stderr, err := hfStart(b, unit, true); err != nil {
 			t.Fatalf("systemctl start --no-block (%s): %v: %s", d, err, stderr)
 		}
-		time.Sleep(time.Second)
+		waitFor(t, longWait, "the slow docker create to begin", func() bool { return exists(started) })
+		sleepEnds := time.Now().Add(slow)
 		if st := b.Show(unit, "ActiveState"); st != "activating" {
-			t.Logf("note: ActiveState = %s 1 s after start (want activating for the point of this test)", st)
+			t.Fatalf("ActiveState = %s while docker create runs, want activating: the stop would not come during start", st)
 		}
 		t0 := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -424,7 +434,10 @@ func TestFaultStopDuringStart(t *testing.T) {
 			t.Errorf("container %s exists after stop during start: %s", unit, id)
 		}
 		// A create that survived the stop would land once slowcreate's sleep is over.
-		time.Sleep(5 * time.Second)
+		time.Sleep(time.Until(sleepEnds) + 2*time.Second)
+		if exists(slept) {
+			t.Errorf("slowcreate's sleep ran to its end: the stop came after the create (the premise of this test) or did not end it")
+		}
 		if id := containerID(t, b, unit); id != "" {
 			t.Errorf("container %s appeared after the stop: %s", unit, id)
 		}
@@ -446,7 +459,6 @@ func TestFaultBadInput(t *testing.T) {
 			{name: "restart", opts: []string{"--restart=always"}, want: "--restart=always"},
 			{name: "cgroups", flags: []string{"--cgroups=nosuch"}, want: "nosuch"},
 			{name: "pid-file", flags: []string{"--pid-file=/nonexistent/dir/x.pid"}, want: "/nonexistent/dir/x.pid"},
-			{name: "metrics-dir", flags: []string{"--metrics-dir=/nonexistent"}, want: "/nonexistent"},
 			{name: "image", img: "UPPER/Case", want: "UPPER/Case"},
 			{name: "docker-cli", flags: []string{"--docker-cli=/nonexistent/docker"}, want: "/nonexistent/docker"},
 			{name: "unknown-flag", flags: []string{"--frobnicate"}, want: "--frobnicate"},

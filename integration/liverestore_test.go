@@ -31,7 +31,7 @@ func TestFaultDockerdLiveRestore(t *testing.T) {
 	for _, c := range []struct {
 		f    box.Flavour
 		kill bool // SIGKILL dockerd (a crash) instead of stopping it
-	}{{box.Hybrid, false}, {box.Unified, false}, {box.Hybrid, true}} {
+	}{{box.Hybrid, false}, {box.Unified, false}, {box.UnifiedDocker26, false}, {box.Hybrid, true}} {
 		name := string(c.f)
 		if c.kill {
 			name += "/crash"

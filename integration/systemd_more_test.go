@@ -223,7 +223,7 @@ func TestMorePidFile(t *testing.T) {
 // limit) alone while systemd still tracks the container.
 func TestMoreCgroupsNameSystemdMemoryLimit(t *testing.T) {
 	forEachFlavour(t, func(t *testing.T, b *box.Box) {
-		if b.Flavour == box.Unified {
+		if b.Flavour.PureV2() {
 			t.Skip("pure cgroup v2 has one hierarchy: the container moves into the unit's cgroup, so docker's memory cgroup cannot stay separate")
 		}
 		unit := installUnit(t, b, unitSpec{flags: "--cgroups name=systemd", docker: "--rm -m 32m", script: unitIdleScript})

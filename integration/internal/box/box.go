@@ -3,8 +3,10 @@
 // Package box boots the host's own OS as a throwaway container whose PID 1 is
 // a real systemd (systemd-nspawn --volatile=yes), starts a dockerd inside it
 // and imports the test image, so tests can run systemd-docker from real unit
-// files. Two flavours: Hybrid (cgroup v1 controllers + cgroup2 at
-// /sys/fs/cgroup/unified) and Unified (pure cgroup v2).
+// files. Three flavours: Hybrid (cgroup v1 controllers + cgroup2 at
+// /sys/fs/cgroup/unified) and Unified (pure cgroup v2), both with the host's
+// dockerd (Debian 12: 20.10), and UnifiedDocker26 (pure cgroup v2 with
+// Debian 13's dockerd 26, unpacked by .ci/setup into Docker26Dir).
 //
 // Everything inside the box sees an empty /etc and /tmp; what it needs comes
 // in through two bound host directories: UnitDir (/etc/systemd/system) and
@@ -30,16 +32,39 @@ import (
 	"time"
 )
 
-// Flavour is the cgroup layout the box's systemd runs with.
+// Flavour is the cgroup layout the box's systemd runs with and the dockerd
+// it runs.
 type Flavour string
 
 const (
 	Hybrid  Flavour = "hybrid"  // v1 controllers, name=systemd v1, cgroup2 at /sys/fs/cgroup/unified
 	Unified Flavour = "unified" // pure cgroup v2 at /sys/fs/cgroup
+	// UnifiedDocker26 is Unified with Debian 13's docker.io 26.1.5 (API
+	// 1.45), containerd 1.7.24 and runc 1.1.15 from Docker26Dir.
+	UnifiedDocker26 Flavour = "unified-docker26"
 )
 
 // Flavours lists every flavour, in test order.
-var Flavours = []Flavour{Hybrid, Unified}
+var Flavours = []Flavour{Hybrid, Unified, UnifiedDocker26}
+
+// Docker26Dir is where .ci/setup unpacks Debian 13's docker.io, containerd
+// and runc (dpkg -x). It is bound into the box at the same path: its runc is
+// linked against Debian 13's C library, unpacked there too.
+const Docker26Dir = "/var/cache/systemd-docker-ci/docker26"
+
+// flavours says what each flavour is made of.
+var flavours = map[Flavour]struct {
+	pureV2     bool
+	dockerTree string // an unpacked tree whose usr/sbin/dockerd runs; "" = the host's /usr/sbin/dockerd
+}{
+	Hybrid:          {},
+	Unified:         {pureV2: true},
+	UnifiedDocker26: {pureV2: true, dockerTree: Docker26Dir},
+}
+
+// PureV2 tells whether the box runs on pure cgroup v2 (one hierarchy, at
+// /sys/fs/cgroup).
+func (f Flavour) PureV2() bool { return flavours[f].pureV2 }
 
 const (
 	// ShareMount and UnitMount are where the bound host directories appear inside.
@@ -47,6 +72,10 @@ const (
 	UnitMount  = "/etc/systemd/system"
 	// DockerUnit is the transient unit running dockerd inside the box.
 	DockerUnit = "box-dockerd.service"
+	// ContainerdUnit is the transient unit running a flavour's own containerd
+	// (UnifiedDocker26); the others use the host's containerd.service, which
+	// the box's first boot enables.
+	ContainerdUnit = "box-containerd.service"
 	// DockerHost is the address of the box's dockerd, inside the box.
 	DockerHost = "unix:///run/docker.sock"
 	// ImageTarball is the name of the image tarball in ShareDir.
@@ -98,8 +127,12 @@ type Box struct {
 // inside answers and the image (if any) is imported. On error nothing is
 // left behind.
 func Boot(ctx context.Context, f Flavour, opts Options) (b *Box, err error) {
-	if f != Hybrid && f != Unified {
+	spec, ok := flavours[f]
+	if !ok {
 		return nil, fmt.Errorf("box: unknown flavour %q", f)
+	}
+	if spec.dockerTree != "" && !fileExists(filepath.Join(spec.dockerTree, "usr/sbin/dockerd")) {
+		return nil, fmt.Errorf("box: flavour %s needs the docker tree in %s: run `bash .ci/setup` (root)", f, spec.dockerTree)
 	}
 	for _, tool := range []string{"systemd-nspawn", "nsenter"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -171,6 +204,11 @@ func Boot(ctx context.Context, f Flavour, opts Options) (b *Box, err error) {
 	}
 	b.startReaper()
 	logf("box %s: systemd up (leader %d)", b.Machine, b.Leader)
+	if tree := spec.dockerTree; tree != "" {
+		if err := b.startContainerd(ctx, tree); err != nil {
+			return b, err
+		}
+	}
 	if err := b.startDockerd(ctx); err != nil {
 		return b, err
 	}
@@ -197,12 +235,15 @@ func (b *Box) start() error {
 		"--bind=" + b.UnitDir + ":" + UnitMount,
 		"--bind=" + b.ShareDir + ":" + ShareMount,
 		"--console=pipe",
-		"systemd.mask=systemd-networkd-wait-online.service",
 	}
+	if tree := flavours[b.Flavour].dockerTree; tree != "" {
+		args = append(args, "--bind-ro="+tree)
+	}
+	args = append(args, "systemd.mask=systemd-networkd-wait-online.service")
 	cmd := exec.Command("/bin/sh", args...)
 	env := cleanEnv(os.Environ(), "SYSTEMD_NSPAWN_UNIFIED_HIERARCHY", "UNIFIED_CGROUP_HIERARCHY", "SYSTEMD_SECCOMP", "SDTEST_CGPROCS")
 	env = append(env, "SYSTEMD_SECCOMP=0", "SDTEST_CGPROCS="+strings.Join(procs, " "))
-	if b.Flavour == Unified {
+	if b.Flavour.PureV2() {
 		env = append(env, "SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1")
 	}
 	cmd.Env = env
@@ -293,16 +334,16 @@ func (b *Box) waitLeader(ctx context.Context) error {
 }
 
 func (b *Box) waitBooted(ctx context.Context) error {
-	var last string
+	var last, lastStderr string
 	for {
 		if b.exited() {
 			return errors.New("systemd-nspawn exited during boot")
 		}
 		// is-system-running exits 1 when "degraded": look at its output only.
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		out, _, _ := b.ExecContext(sctx, "systemctl", "is-system-running")
+		out, stderr, _ := b.ExecContext(sctx, "systemctl", "is-system-running")
 		cancel()
-		last = strings.TrimSpace(out)
+		last, lastStderr = strings.TrimSpace(out), strings.TrimSpace(stderr)
 		switch last {
 		case "running", "degraded":
 			return nil
@@ -311,7 +352,7 @@ func (b *Box) waitBooted(ctx context.Context) error {
 			return fmt.Errorf("system state %q", last)
 		}
 		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
-			return fmt.Errorf("boot not finished (last state %q): %w", last, err)
+			return fmt.Errorf("boot not finished (last state %q, stderr %q): %w", last, lastStderr, err)
 		}
 	}
 }
@@ -320,12 +361,12 @@ func (b *Box) checkLayout(ctx context.Context) error {
 	unified := b.pathExists(ctx, "/sys/fs/cgroup/cgroup.controllers")
 	hybrid := b.pathExists(ctx, "/sys/fs/cgroup/unified/cgroup.controllers")
 	switch {
-	case b.Flavour == Unified && !unified:
-		return errors.New("unified flavour, but /sys/fs/cgroup is not cgroup2 inside")
-	case b.Flavour == Hybrid && !hybrid:
-		return errors.New("hybrid flavour, but /sys/fs/cgroup/unified is missing inside (host not on the hybrid layout?)")
+	case b.Flavour.PureV2() && !unified:
+		return fmt.Errorf("%s flavour, but /sys/fs/cgroup is not cgroup2 inside", b.Flavour)
+	case !b.Flavour.PureV2() && !hybrid:
+		return fmt.Errorf("%s flavour, but /sys/fs/cgroup/unified is missing inside (host not on the hybrid layout?)", b.Flavour)
 	}
-	if b.Flavour == Hybrid {
+	if !b.Flavour.PureV2() {
 		// nspawn mounts the v1 controller hierarchies read-only; dockerd needs them rw.
 		script := `for c in /sys/fs/cgroup/*; do
   case "$c" in */unified|*/systemd) continue;; esac
@@ -357,9 +398,42 @@ func (b *Box) StartDockerd(ctx context.Context, extra ...string) error {
 	return b.startDockerd(ctx, extra...)
 }
 
+// startContainerd replaces the host's containerd.service by the tree's
+// containerd, run like Debian's unit does (a service of its own, so
+// containers outlive a stop of dockerd): dockerd finds it at the default
+// socket, /run/containerd/containerd.sock. Its shim and runc come from the
+// tree too (PATH).
+func (b *Box) startContainerd(ctx context.Context, tree string) error {
+	if _, stderr, err := b.ExecContext(ctx, "systemctl", "mask", "--runtime", "--now", "containerd.service"); err != nil {
+		return fmt.Errorf("stop the host's containerd in the box: %w: %s", err, stderr)
+	}
+	_, stderr, err := b.ExecContext(ctx, "systemd-run", "--unit="+ContainerdUnit, "-p", "Type=notify", "-p", "Delegate=yes",
+		"-p", "KillMode=process", "--setenv=PATH="+treePath(tree), tree+"/usr/bin/containerd")
+	if err != nil {
+		return fmt.Errorf("systemd-run containerd: %w: %s\n%s", err, stderr, lastLines(b.Journal(ContainerdUnit), 30))
+	}
+	return nil
+}
+
+// treePath is PATH for a daemon from an unpacked tree: its own binaries first.
+func treePath(tree string) string {
+	return tree + "/usr/sbin:" + tree + "/usr/bin:" + boxPath
+}
+
+// startDockerd starts dockerd as the transient unit DockerUnit. The box
+// shares the host's network namespace and /proc/sys is read-only inside:
+// dockerd must not try to set net.ipv4.ip_forward (--ip-forward=false), or it
+// fails to start on a host where it is 0.
 func (b *Box) startDockerd(ctx context.Context, extra ...string) error {
-	args := append([]string{"systemd-run", "--unit=" + DockerUnit, "-p", "Delegate=yes",
-		"/usr/sbin/dockerd", "-H", DockerHost, "--iptables=false", "--bridge=none"}, extra...)
+	args := []string{"systemd-run", "--unit=" + DockerUnit, "-p", "Delegate=yes"}
+	dockerd := "/usr/sbin/dockerd"
+	if tree := flavours[b.Flavour].dockerTree; tree != "" {
+		// Its own runc and docker-init come first in PATH.
+		dockerd = tree + "/usr/sbin/dockerd"
+		args = append(args, "--setenv=PATH="+treePath(tree))
+	}
+	args = append(args, dockerd, "-H", DockerHost, "--iptables=false", "--ip-forward=false", "--bridge=none")
+	args = append(args, extra...)
 	_, stderr, err := b.ExecContext(ctx, args...)
 	if err != nil {
 		return fmt.Errorf("systemd-run dockerd: %w: %s", err, stderr)
@@ -381,9 +455,19 @@ func (b *Box) startDockerd(ctx context.Context, extra ...string) error {
 	}
 }
 
-// Exec runs a command inside the box (nsenter -t LEADER -a) with
-// DefaultExecTimeout. err is non-nil on a non-zero exit (an *exec.ExitError
-// wrapped with the command line) or a timeout.
+// Exec runs a command inside the box with DefaultExecTimeout. err is non-nil
+// on a non-zero exit (an *exec.ExitError wrapped with the command line) or a
+// timeout.
+//
+// The command enters the box's namespaces (nsenter -t LEADER -a) and then
+// starts in a transient scope of the box's systemd (systemd-run --scope,
+// which moves itself into the scope and execs the command): a process entered
+// with nsenter alone keeps the test runner's host cgroup, which on pure
+// cgroup v2 lies outside the box's cgroup namespace (/proc/self/cgroup reads
+// 0::/../..), so what the command sees would depend on where `go test` was
+// started. The scope keeps the command's standard input (/dev/null), output,
+// environment and exit status as they are. On a timeout the whole command
+// (nsenter's process group) is killed.
 func (b *Box) Exec(args ...string) (stdout, stderr string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), DefaultExecTimeout)
 	defer cancel()
@@ -395,9 +479,14 @@ func (b *Box) ExecContext(ctx context.Context, args ...string) (stdout, stderr s
 	if b.Leader == 0 {
 		return "", "", errors.New("box has no leader")
 	}
-	full := append([]string{"-t", strconv.Itoa(b.Leader), "-a", "--"}, args...)
+	full := append([]string{"-t", strconv.Itoa(b.Leader), "-a", "--",
+		"systemd-run", "--scope", "--quiet", "--collect", "--"}, args...)
 	cmd := exec.CommandContext(ctx, "nsenter", full...)
 	cmd.Env = boxEnv
+	// nsenter forks the command into the box's pid namespace and does not
+	// pass signals on: kill its whole process group.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
@@ -412,9 +501,14 @@ func (b *Box) ExecContext(ctx context.Context, args ...string) (stdout, stderr s
 	return o.String(), e.String(), err
 }
 
+// boxPath is PATH inside the box (systemd's default for units too): the
+// docker client is the first one found, /usr/local/bin/docker where a newer
+// static client was installed, else Debian's /usr/bin/docker.
+const boxPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 // boxEnv is the environment of commands run inside the box.
 var boxEnv = []string{
-	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	"PATH=" + boxPath,
 	"HOME=/root",
 	"LANG=C.UTF-8",
 	"TERM=dumb",
@@ -496,9 +590,9 @@ func (b *Box) ContainerExists(name string) (bool, error) {
 
 // CgroupProcsFile is the path inside the box of the cgroup.procs file
 // systemd tracks the cgroup cg (a ControlGroup value) by: the cgroup2
-// hierarchy, at /sys/fs/cgroup/unified on Hybrid and /sys/fs/cgroup on Unified.
+// hierarchy, at /sys/fs/cgroup/unified on Hybrid and /sys/fs/cgroup on pure v2.
 func (b *Box) CgroupProcsFile(cg string) string {
-	if b.Flavour == Hybrid {
+	if !b.Flavour.PureV2() {
 		return "/sys/fs/cgroup/unified" + cg + "/cgroup.procs"
 	}
 	return "/sys/fs/cgroup" + cg + "/cgroup.procs"
