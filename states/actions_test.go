@@ -47,7 +47,7 @@ const (
 func TestLookup(t *testing.T) {
 	spec := Spec{Name: "web", ArgsHash: "h1", Invocation: "inv"}
 	running := func(hash string) Container {
-		return Container{ID: longID, Name: "web", Running: true, Pid: 42, Labels: map[string]string{LabelArgs: hash}}
+		return Container{ID: longID, Running: true, Pid: 42, Labels: map[string]string{LabelArgs: hash}}
 	}
 	tests := []struct {
 		name        string

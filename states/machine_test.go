@@ -159,7 +159,7 @@ func drive(t *testing.T, m *Machine, cues []cue) {
 }
 
 func TestLifecycle(t *testing.T) {
-	running := Container{ID: longID, Name: "web", Running: true, Pid: 42, Labels: map[string]string{LabelArgs: "h1"}}
+	running := Container{ID: longID, Running: true, Pid: 42, Labels: map[string]string{LabelArgs: "h1"}}
 	base := Spec{Name: "web", Remove: true, Logs: true, ArgsHash: "h1", Invocation: "inv", WritePid: true,
 		Create: CreateSpec{Image: "nginx"}}
 	tests := []struct {

@@ -22,15 +22,12 @@ var ErrProcessGone = errors.New("the container's process has ended")
 // Container is what the machine needs to know of a container.
 type Container struct {
 	ID          string
-	Name        string
 	Running     bool
 	Pid         int // host pid of its init process; 0 when not running
 	ExitCode    int
 	OOMKilled   bool
 	Labels      map[string]string
-	StopSignal  string
 	StopTimeout *int // seconds; nil: Docker's default
-	TTY         bool
 	StartedAt   time.Time
 	FinishedAt  time.Time // when its previous run ended
 	// Health is Docker's health status: "starting", "healthy",

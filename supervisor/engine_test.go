@@ -203,7 +203,7 @@ func TestEngineWatchdogPings(t *testing.T) {
 // here, having handled SIGTERM), else the signal.
 func TestEngineStopInEveryState(t *testing.T) {
 	const staleID = "5a1e5a1e5a1e5a1e"
-	stale := func(w *world) { w.docker.c = states.Container{ID: staleID, Name: "web"} }
+	stale := func(w *world) { w.docker.c = states.Container{ID: staleID} }
 	bySignal := Result{Code: 128 + int(syscall.SIGTERM), Signal: syscall.SIGTERM}
 	tests := []struct {
 		in          states.State

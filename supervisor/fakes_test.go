@@ -278,7 +278,7 @@ func (d *fakeDocker) Inspect(ctx context.Context, nameOrID string) (states.Conta
 	switch {
 	case d.err != nil:
 		return states.Container{}, fmt.Errorf("inspect %s: %w", nameOrID, d.err)
-	case d.c.ID == "" || (nameOrID != d.c.ID && nameOrID != d.c.Name):
+	case d.c.ID == "" || (nameOrID != d.c.ID && nameOrID != d.name):
 		return states.Container{}, fmt.Errorf("inspect %s: %w", nameOrID, states.ErrNotFound)
 	}
 	return d.c, nil
@@ -287,7 +287,7 @@ func (d *fakeDocker) Inspect(ctx context.Context, nameOrID string) (states.Conta
 // Create makes the container before it answers: a create cut short
 // leaves it behind, labelled, as docker create does.
 func (d *fakeDocker) Create(ctx context.Context, spec states.CreateSpec) (string, error) {
-	d.set(func(c *states.Container) { *c = states.Container{ID: testID, Name: d.name, Labels: spec.Labels} })
+	d.set(func(c *states.Container) { *c = states.Container{ID: testID, Labels: spec.Labels} })
 	if err := d.w.record(ctx, "docker.Create %s", spec.Image); err != nil {
 		return "", err
 	}

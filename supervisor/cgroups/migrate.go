@@ -82,16 +82,16 @@ type Result struct {
 	Skipped []Skip
 }
 
+// ErrGone is returned (wrapped) by Migrate when the container's process
+// ended before or while it was moved.
+var ErrGone = errors.New("the process has ended")
+
 // Migrate moves the container's processes, hierarchy by hierarchy, from the
 // cgroups of t.Pid into the cgroups of t.Into. Hierarchies come from
 // /proc/<t.Pid>/cgroup filtered by Select(t.Selection); they are processed
 // v1 controllers first, then named ones (name=systemd), then the v2 one, so
 // systemd sees a process in the unit only once it has been moved everywhere.
 //
-// ErrGone is returned (wrapped) by Migrate when the container's process
-// ended before or while it was moved.
-var ErrGone = errors.New("the process has ended")
-
 // Per hierarchy: identical source and destination paths need nothing; a
 // hierarchy that is not mounted or whose destination directory does not exist
 // (systemd creates no unit directory in v1 controllers it does not manage) is

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -118,7 +117,7 @@ func (a *Adapter) Inspect(ctx context.Context, nameOrID string) (states.Containe
 }
 
 func fromInspect(r container.InspectResponse) states.Container {
-	c := states.Container{ID: r.ID, Name: strings.TrimPrefix(r.Name, "/")}
+	c := states.Container{ID: r.ID}
 	if r.State != nil {
 		c.Running = r.State.Running
 		c.Pid = r.State.Pid
@@ -132,9 +131,7 @@ func fromInspect(r container.InspectResponse) states.Container {
 	}
 	if r.Config != nil {
 		c.Labels = r.Config.Labels
-		c.StopSignal = r.Config.StopSignal
 		c.StopTimeout = r.Config.StopTimeout
-		c.TTY = r.Config.Tty
 	}
 	return c
 }
