@@ -16,6 +16,8 @@ import (
 	"github.com/coreos/go-systemd/v22/daemon"
 	"github.com/coreos/go-systemd/v22/journal"
 	"golang.org/x/sys/unix"
+
+	"github.com/systemd-docker/systemd-docker/supervisor/unit"
 )
 
 // Notifier sends to the socket named by $NOTIFY_SOCKET. With no socket,
@@ -32,12 +34,7 @@ type Notifier struct {
 
 // FromEnv returns a Notifier for $NOTIFY_SOCKET in environ.
 func FromEnv(environ []string) *Notifier {
-	for _, kv := range environ {
-		if v, ok := strings.CutPrefix(kv, "NOTIFY_SOCKET="); ok {
-			return &Notifier{Socket: v}
-		}
-	}
-	return &Notifier{}
+	return &Notifier{Socket: unit.Getenv(environ, "NOTIFY_SOCKET")}
 }
 
 // Enabled reports whether a socket is set.
