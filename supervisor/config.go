@@ -37,8 +37,6 @@ type Config struct {
 
 	// DockerCLI is the docker client binary used for `docker create`.
 	DockerCLI string
-	// LogLevel is zap's level name: debug, info, warn, error.
-	LogLevel string
 	// Environ is our environment (os.Environ()); injectable for tests.
 	Environ []string
 }

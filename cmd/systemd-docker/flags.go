@@ -17,11 +17,19 @@ type invocation struct {
 	Command string
 	// Config is filled from the wrapper flags and, for "run", the docker
 	// run arguments. It is complete only when Command is "run".
-	Config supervisor.Config
+	Config settings
 	// Generate is what "generate" asks for.
 	Generate generateOptions
 	// InstallDir is the directory "install" copies the binary into.
 	InstallDir string
+}
+
+// settings are the wrapper's flags: the supervisor's config, and how we
+// log, which is ours alone.
+type settings struct {
+	supervisor.Config
+	// LogLevel is zap's level name: debug, info, warn, error.
+	LogLevel string
 }
 
 // subcommands are the commands after the wrapper flags; the man page must
@@ -33,36 +41,36 @@ const synopsis = "systemd-docker [FLAGS] run [docker run args…] IMAGE [CMD…]
 
 // wrapperFlags are systemd-docker's own flags, before the command; usage
 // must mention every long name (see the tests).
-var wrapperFlags = flagSet[supervisor.Config]{
+var wrapperFlags = flagSet[settings]{
 	unknownHint: "; see systemd-docker --help",
 	before:      "run",
-	flags: []flagSpec[supervisor.Config]{
+	flags: []flagSpec[settings]{
 		{long: "pid-file", short: "p", kind: valueFlag, arg: "PATH",
-			set: nonEmpty(func(c *supervisor.Config, v string) { c.PidFile = v },
+			set: nonEmpty(func(c *settings, v string) { c.PidFile = v },
 				"empty path; write e.g. --pid-file=/run/NAME.pid, or leave the flag out for no pid file")},
-		{long: "logs", short: "l", kind: boolFlag, setBool: func(c *supervisor.Config, b bool) { c.Logs = b }},
-		{long: "notify", short: "n", kind: boolFlag, setBool: func(c *supervisor.Config, b bool) { c.Notify = b }},
-		{long: "env", short: "e", kind: boolFlag, setBool: func(c *supervisor.Config, b bool) { c.Env = b }},
+		{long: "logs", short: "l", kind: boolFlag, setBool: func(c *settings, b bool) { c.Logs = b }},
+		{long: "notify", short: "n", kind: boolFlag, setBool: func(c *settings, b bool) { c.Notify = b }},
+		{long: "env", short: "e", kind: boolFlag, setBool: func(c *settings, b bool) { c.Env = b }},
 		{long: "cgroups", short: "c", kind: valueFlag, arg: "NAME",
-			set: nonEmpty(func(c *supervisor.Config, v string) { c.Cgroups = append(c.Cgroups, v) }, // repeatable
+			set: nonEmpty(func(c *settings, v string) { c.Cgroups = append(c.Cgroups, v) }, // repeatable
 				"empty cgroup hierarchy name; write e.g. --cgroups=name=systemd, or leave the flag out to move all")},
 		{long: "docker-cli", kind: valueFlag, arg: "PATH",
-			set: nonEmpty(func(c *supervisor.Config, v string) { c.DockerCLI = v },
+			set: nonEmpty(func(c *settings, v string) { c.DockerCLI = v },
 				`empty path; write e.g. --docker-cli=/usr/bin/docker, or leave the flag out to use "docker" from PATH`)},
-		{long: "log-level", kind: valueFlag, arg: "LEVEL", set: func(c *supervisor.Config, v string) (err error) {
+		{long: "log-level", kind: valueFlag, arg: "LEVEL", set: func(c *settings, v string) (err error) {
 			c.LogLevel, err = parseLogLevel(v)
 			return err
 		}},
 		{long: "metrics-dir", kind: valueFlag, arg: "DIR",
-			set: nonEmpty(func(c *supervisor.Config, v string) { c.MetricsDir = v },
+			set: nonEmpty(func(c *settings, v string) { c.MetricsDir = v },
 				"empty directory; write e.g. --metrics-dir=/var/lib/node_exporter/textfile_collector")},
-		{long: "pull-progress-timeout", kind: valueFlag, arg: "DURATION", set: func(c *supervisor.Config, v string) (err error) {
+		{long: "pull-progress-timeout", kind: valueFlag, arg: "DURATION", set: func(c *settings, v string) (err error) {
 			if c.PullProgressTimeout, err = time.ParseDuration(v); err != nil || c.PullProgressTimeout <= 0 {
 				return fmt.Errorf("%q is not a positive duration; write e.g. --pull-progress-timeout=2m", v)
 			}
 			return nil
 		}},
-		{long: "ready", kind: valueFlag, arg: "MODE", set: func(c *supervisor.Config, v string) error {
+		{long: "ready", kind: valueFlag, arg: "MODE", set: func(c *settings, v string) error {
 			if !slices.Contains([]string{"running", "healthy", "container"}, v) {
 				return fmt.Errorf("bad readiness mode %q: use running (READY=1 once the container runs), healthy (at its first healthy health check) or container (it sends READY=1 itself, as --notify)", v)
 			}
@@ -88,13 +96,12 @@ func nonEmpty[T any](store func(dst *T, value string), msg string) func(*T, stri
 // parseCommandLine reads systemd-docker's command line; args excludes
 // argv[0] and environ is the process environment (os.Environ()).
 func parseCommandLine(args []string, environ []string) (invocation, error) {
-	cfg := supervisor.Config{
+	cfg := settings{Config: supervisor.Config{
 		Logs:                true,
 		PullProgressTimeout: 60 * time.Second,
 		DockerCLI:           "docker",
-		LogLevel:            "info",
 		Environ:             environ,
-	}
+	}, LogLevel: "info"}
 	given, rest, help, err := wrapperFlags.parse(args, &cfg)
 	switch {
 	case err != nil:
@@ -102,7 +109,7 @@ func parseCommandLine(args []string, environ []string) (invocation, error) {
 	case help:
 		return invocation{Command: "help", Config: cfg}, nil
 	}
-	if err := settleReadiness(&cfg); err != nil {
+	if err := settleReadiness(&cfg.Config); err != nil {
 		return invocation{}, err
 	}
 	if len(rest) == 0 {

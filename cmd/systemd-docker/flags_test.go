@@ -11,14 +11,13 @@ import (
 )
 
 // defaults is the Config of "systemd-docker run img" with environ env.
-func defaults(env []string) supervisor.Config {
-	return supervisor.Config{
+func defaults(env []string) settings {
+	return settings{Config: supervisor.Config{
 		Run:       runargs.Args{Image: "img"},
 		Logs:      true,
 		DockerCLI: "docker",
-		LogLevel:  "info",
 		Environ:   env,
-	}
+	}, LogLevel: "info"}
 }
 
 func TestParseCommandLine(t *testing.T) {
@@ -26,59 +25,59 @@ func TestParseCommandLine(t *testing.T) {
 	tests := []struct {
 		name string
 		args []string
-		edit func(c *supervisor.Config)
+		edit func(c *settings)
 	}{
-		{"defaults", []string{"run", "img"}, func(c *supervisor.Config) {}},
+		{"defaults", []string{"run", "img"}, func(c *settings) {}},
 		// --logs in every spelling
-		{"-l", []string{"-l", "run", "img"}, func(c *supervisor.Config) {}},
-		{"--l=false", []string{"--l=false", "run", "img"}, func(c *supervisor.Config) { c.Logs = false }},
-		{"-logs=false", []string{"-logs=false", "run", "img"}, func(c *supervisor.Config) { c.Logs = false }},
-		{"--logs=false", []string{"--logs=false", "run", "img"}, func(c *supervisor.Config) { c.Logs = false }},
-		{"-l=false", []string{"-l=false", "run", "img"}, func(c *supervisor.Config) { c.Logs = false }},
-		{"--logs false", []string{"--logs", "false", "run", "img"}, func(c *supervisor.Config) { c.Logs = false }},
-		{"-l 0", []string{"-l", "0", "run", "img"}, func(c *supervisor.Config) { c.Logs = false }},
-		{"--logs=false --logs true", []string{"--logs=false", "--logs", "true", "run", "img"}, func(c *supervisor.Config) {}},
-		{"--logs=false --logs", []string{"--logs=false", "--logs", "run", "img"}, func(c *supervisor.Config) {}},
+		{"-l", []string{"-l", "run", "img"}, func(c *settings) {}},
+		{"--l=false", []string{"--l=false", "run", "img"}, func(c *settings) { c.Logs = false }},
+		{"-logs=false", []string{"-logs=false", "run", "img"}, func(c *settings) { c.Logs = false }},
+		{"--logs=false", []string{"--logs=false", "run", "img"}, func(c *settings) { c.Logs = false }},
+		{"-l=false", []string{"-l=false", "run", "img"}, func(c *settings) { c.Logs = false }},
+		{"--logs false", []string{"--logs", "false", "run", "img"}, func(c *settings) { c.Logs = false }},
+		{"-l 0", []string{"-l", "0", "run", "img"}, func(c *settings) { c.Logs = false }},
+		{"--logs=false --logs true", []string{"--logs=false", "--logs", "true", "run", "img"}, func(c *settings) {}},
+		{"--logs=false --logs", []string{"--logs=false", "--logs", "run", "img"}, func(c *settings) {}},
 		// --notify, --env
-		{"-n", []string{"-n", "run", "img"}, func(c *supervisor.Config) { c.Notify = true }},
-		{"--n", []string{"--n", "run", "img"}, func(c *supervisor.Config) { c.Notify = true }},
-		{"-notify", []string{"-notify", "run", "img"}, func(c *supervisor.Config) { c.Notify = true }},
-		{"--notify=true", []string{"--notify=true", "run", "img"}, func(c *supervisor.Config) { c.Notify = true }},
-		{"--notify TRUE", []string{"--notify", "TRUE", "run", "img"}, func(c *supervisor.Config) { c.Notify = true }},
-		{"--notify=false", []string{"--notify=false", "run", "img"}, func(c *supervisor.Config) {}},
-		{"-e", []string{"-e", "run", "img"}, func(c *supervisor.Config) { c.Env = true }},
-		{"--env", []string{"--env", "run", "img"}, func(c *supervisor.Config) { c.Env = true }},
-		{"-env=1", []string{"-env=1", "run", "img"}, func(c *supervisor.Config) { c.Env = true }},
-		{"--e t", []string{"--e", "t", "run", "img"}, func(c *supervisor.Config) { c.Env = true }},
+		{"-n", []string{"-n", "run", "img"}, func(c *settings) { c.Notify = true }},
+		{"--n", []string{"--n", "run", "img"}, func(c *settings) { c.Notify = true }},
+		{"-notify", []string{"-notify", "run", "img"}, func(c *settings) { c.Notify = true }},
+		{"--notify=true", []string{"--notify=true", "run", "img"}, func(c *settings) { c.Notify = true }},
+		{"--notify TRUE", []string{"--notify", "TRUE", "run", "img"}, func(c *settings) { c.Notify = true }},
+		{"--notify=false", []string{"--notify=false", "run", "img"}, func(c *settings) {}},
+		{"-e", []string{"-e", "run", "img"}, func(c *settings) { c.Env = true }},
+		{"--env", []string{"--env", "run", "img"}, func(c *settings) { c.Env = true }},
+		{"-env=1", []string{"-env=1", "run", "img"}, func(c *settings) { c.Env = true }},
+		{"--e t", []string{"--e", "t", "run", "img"}, func(c *settings) { c.Env = true }},
 		// --pid-file
-		{"--pid-file=/x", []string{"--pid-file=/x", "run", "img"}, func(c *supervisor.Config) { c.PidFile = "/x" }},
-		{"--pid-file /x", []string{"--pid-file", "/x", "run", "img"}, func(c *supervisor.Config) { c.PidFile = "/x" }},
-		{"-p /x", []string{"-p", "/x", "run", "img"}, func(c *supervisor.Config) { c.PidFile = "/x" }},
-		{"-p=/x", []string{"-p=/x", "run", "img"}, func(c *supervisor.Config) { c.PidFile = "/x" }},
-		{"--p /x", []string{"--p", "/x", "run", "img"}, func(c *supervisor.Config) { c.PidFile = "/x" }},
-		{"-pid-file /x", []string{"-pid-file", "/x", "run", "img"}, func(c *supervisor.Config) { c.PidFile = "/x" }},
-		{"-pid-file=/x", []string{"-pid-file=/x", "run", "img"}, func(c *supervisor.Config) { c.PidFile = "/x" }},
-		{"--pid-file=a=b", []string{"--pid-file=/a=b", "run", "img"}, func(c *supervisor.Config) { c.PidFile = "/a=b" }},
+		{"--pid-file=/x", []string{"--pid-file=/x", "run", "img"}, func(c *settings) { c.PidFile = "/x" }},
+		{"--pid-file /x", []string{"--pid-file", "/x", "run", "img"}, func(c *settings) { c.PidFile = "/x" }},
+		{"-p /x", []string{"-p", "/x", "run", "img"}, func(c *settings) { c.PidFile = "/x" }},
+		{"-p=/x", []string{"-p=/x", "run", "img"}, func(c *settings) { c.PidFile = "/x" }},
+		{"--p /x", []string{"--p", "/x", "run", "img"}, func(c *settings) { c.PidFile = "/x" }},
+		{"-pid-file /x", []string{"-pid-file", "/x", "run", "img"}, func(c *settings) { c.PidFile = "/x" }},
+		{"-pid-file=/x", []string{"-pid-file=/x", "run", "img"}, func(c *settings) { c.PidFile = "/x" }},
+		{"--pid-file=a=b", []string{"--pid-file=/a=b", "run", "img"}, func(c *settings) { c.PidFile = "/a=b" }},
 		// --cgroups
 		{"-c repeated", []string{"-c", "name=systemd", "--cgroups=cpu,cpuacct", "-cgroups", "memory", "--c=pids", "run", "img"},
-			func(c *supervisor.Config) { c.Cgroups = []string{"name=systemd", "cpu,cpuacct", "memory", "pids"} }},
+			func(c *settings) { c.Cgroups = []string{"name=systemd", "cpu,cpuacct", "memory", "pids"} }},
 		// --docker-cli, --log-level
-		{"--docker-cli", []string{"--docker-cli", "/usr/bin/docker", "run", "img"}, func(c *supervisor.Config) { c.DockerCLI = "/usr/bin/docker" }},
-		{"-docker-cli=", []string{"-docker-cli=/d", "run", "img"}, func(c *supervisor.Config) { c.DockerCLI = "/d" }},
-		{"--log-level debug", []string{"--log-level", "debug", "run", "img"}, func(c *supervisor.Config) { c.LogLevel = "debug" }},
-		{"--log-level=WARN", []string{"--log-level=WARN", "run", "img"}, func(c *supervisor.Config) { c.LogLevel = "warn" }},
-		{"--log-level=warning", []string{"--log-level=warning", "run", "img"}, func(c *supervisor.Config) { c.LogLevel = "warn" }},
-		{"--log-level=error", []string{"--log-level=error", "run", "img"}, func(c *supervisor.Config) { c.LogLevel = "error" }},
+		{"--docker-cli", []string{"--docker-cli", "/usr/bin/docker", "run", "img"}, func(c *settings) { c.DockerCLI = "/usr/bin/docker" }},
+		{"-docker-cli=", []string{"-docker-cli=/d", "run", "img"}, func(c *settings) { c.DockerCLI = "/d" }},
+		{"--log-level debug", []string{"--log-level", "debug", "run", "img"}, func(c *settings) { c.LogLevel = "debug" }},
+		{"--log-level=WARN", []string{"--log-level=WARN", "run", "img"}, func(c *settings) { c.LogLevel = "warn" }},
+		{"--log-level=warning", []string{"--log-level=warning", "run", "img"}, func(c *settings) { c.LogLevel = "warn" }},
+		{"--log-level=error", []string{"--log-level=error", "run", "img"}, func(c *settings) { c.LogLevel = "error" }},
 		// everything together, and docker run arguments
 		{"original unit file", []string{"-p", "/run/x.pid", "--logs=false", "-n", "-e", "-c", "name=systemd",
 			"run", "--rm", "--name", "x", "-e", "A=1", "-p", "80:80", "img", "sh", "-c", "--logs"},
-			func(c *supervisor.Config) {
+			func(c *settings) {
 				c.PidFile, c.Logs, c.Notify, c.Env, c.Cgroups = "/run/x.pid", false, true, true, []string{"name=systemd"}
 				c.Run = runargs.Args{Options: []string{"--name", "x", "-e", "A=1", "-p", "80:80"}, Image: "img",
 					Command: []string{"sh", "-c", "--logs"}, Name: "x", Remove: true}
 			}},
-		{"-- before run", []string{"-n", "--", "run", "img"}, func(c *supervisor.Config) { c.Notify = true }},
-		{"-dit after run", []string{"run", "-dit", "img"}, func(c *supervisor.Config) {
+		{"-- before run", []string{"-n", "--", "run", "img"}, func(c *settings) { c.Notify = true }},
+		{"-dit after run", []string{"run", "-dit", "img"}, func(c *settings) {
 			c.Run = runargs.Args{Options: []string{"-it"}, Image: "img", Detach: true, TTY: true, Interactive: true}
 		}},
 	}
@@ -98,7 +97,7 @@ func TestParseCommandLine(t *testing.T) {
 	}
 }
 
-func assertConfig(t *testing.T, got, want supervisor.Config) {
+func assertConfig(t *testing.T, got, want settings) {
 	t.Helper()
 	if got.Logs != want.Logs || got.Notify != want.Notify || got.Env != want.Env ||
 		got.PidFile != want.PidFile || got.DockerCLI != want.DockerCLI || got.LogLevel != want.LogLevel {

@@ -74,6 +74,6 @@ func run(args, environ []string, stdout, stderr io.Writer) (int, syscall.Signal)
 		return supervisor.ExitFailure, 0
 	}
 	defer log.Sync() //nolint:errcheck // stderr
-	res := supervisor.Run(context.Background(), inv.Config, supervisor.Options{Stdout: stdout, Stderr: stderr, Log: log})
+	res := supervisor.Run(context.Background(), inv.Config.Config, supervisor.Options{Stdout: stdout, Stderr: stderr, Log: log})
 	return res.Code, res.Signal
 }
