@@ -211,11 +211,13 @@ func (s *supervisor) startWatchers(t states.Transition, f *states.Facts) {
 	}
 	switch t.To {
 	case states.Create:
-		// Beside create, which mostly waits for the daemon: done before
-		// the container idles, so they never wake us then.
+		// Beside create, which mostly waits for the daemon: the check is
+		// done before the container idles, so it never wakes us then (it
+		// has a deadline of its own, and is not cut short when create
+		// ends first); the pull keeper's work ends with create.
+		s.startJob(func() { s.unit.CheckStopTimeout(s.jobs.ctx, s.log, spec.StopTimeout) })
 		ctx, done := context.WithCancel(s.jobs.ctx)
 		s.pullDone = done
-		s.startJob(func() { s.unit.CheckStopTimeout(ctx, s.log, spec.StopTimeout) })
 		if p := s.ports.pull; p != nil {
 			s.startJob(func() { p.Run(ctx) })
 		}
