@@ -514,11 +514,15 @@ func TestFaultBadInput(t *testing.T) {
 // with 125 and the reason in its journal, before any container exists.
 func TestFaultBadInputInUnit(t *testing.T) {
 	forEachFlavour(t, func(t *testing.T, b *box.Box) {
-		for _, tc := range []struct{ name, docker, want string }{
-			{"restart", "--rm --restart=always", "Restart=on-failure"},
+		for _, tc := range []struct{ name, flags, docker, want string }{
+			{"restart", "", "--rm --restart=always", "Restart=on-failure"},
+			// An empty --pid-file, in every spelling (the original ignored it).
+			{"pid-file-equals", "--pid-file=", "--rm", "empty path; write e.g. --pid-file=/run/NAME.pid"},
+			{"pid-file-short-quoted", "-p ''", "--rm", "empty path; write e.g. --pid-file=/run/NAME.pid"},
+			{"pid-file-long-double-quoted", `--pid-file ""`, "--rm", "empty path; write e.g. --pid-file=/run/NAME.pid"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				unit := installUnit(t, b, unitSpec{docker: tc.docker, cmd: "true", serviceLines: []string{"Restart=no"}})
+				unit := installUnit(t, b, unitSpec{flags: tc.flags, docker: tc.docker, cmd: "true", serviceLines: []string{"Restart=no"}})
 				_, _, err := hfStart(b, unit, false)
 				if err == nil {
 					t.Errorf("systemctl start %s succeeded", unit)

@@ -124,38 +124,6 @@ func TestHardeningFilesPidFileSwapped(t *testing.T) {
 	})
 }
 
-// An empty --pid-file is refused at start, in every spelling, before any
-// container exists (the original tool ignored it).
-func TestHardeningFilesEmptyPidFile(t *testing.T) {
-	forEachFlavour(t, func(t *testing.T, b *box.Box) {
-		for _, tc := range []struct{ name, flags string }{
-			{"equals", "--pid-file="},
-			{"short-quoted", "-p ''"},
-			{"long-double-quoted", `--pid-file ""`},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				unit := installUnit(t, b, unitSpec{flags: tc.flags, docker: "--rm", cmd: "true", serviceLines: []string{"Restart=no"}})
-				if _, _, err := hfStart(b, unit, false); err == nil {
-					t.Errorf("systemctl start %s succeeded", unit)
-				}
-				if st := hfWaitState(t, b, unit, longWait, "inactive", "failed"); st != "failed" {
-					t.Errorf("ActiveState = %s, want failed", st)
-				}
-				if s := b.Show(unit, "ExecMainStatus"); s != "125" {
-					t.Errorf("ExecMainStatus = %s, want 125", s)
-				}
-				waitFor(t, shortWait, "the reason in the journal", func() bool {
-					j := b.Journal(unit)
-					return strings.Contains(j, "empty path") && strings.Contains(j, "--pid-file=/run/NAME.pid")
-				})
-				if id := containerID(t, b, unit); id != "" {
-					t.Errorf("a container %s was created: %s", unit, id)
-				}
-			})
-		}
-	})
-}
-
 // A container name of 250 characters (docker sets no limit) runs and stops
 // cleanly: its lock file gets a shortened name.
 func TestHardeningFilesLongName(t *testing.T) {

@@ -46,9 +46,8 @@ type jobGroup struct {
 // view is what the side jobs may know of the machine: a copy made at each
 // transition, in the machine's goroutine.
 type view struct {
-	state     states.State
-	container string
-	pid       int
+	state states.State
+	pid   int
 }
 
 func (s *supervisor) run(ctx context.Context) Result {
@@ -190,7 +189,7 @@ func (s *supervisor) logInput(in states.Input, source string) {
 func (s *supervisor) observe(t states.Transition, f *states.Facts) {
 	s.log.Debug("transition", zap.String("from", string(t.From)), zap.String("to", string(t.To)),
 		zap.String("event", string(t.Event)))
-	s.now.Store(&view{state: t.To, container: f.ContainerID, pid: f.Pid})
+	s.now.Store(&view{state: t.To, pid: f.Pid})
 	s.startWatchers(t, f)
 	s.announce(t, f)
 	if msg := statusText(t.To, s.machine.Spec(), f); msg != "" {
