@@ -22,6 +22,10 @@ type invocation struct {
 	Generate generateOptions
 	// InstallDir is the directory "install" copies the binary into.
 	InstallDir string
+	// Generator is what "generator" asks for.
+	Generator generatorOptions
+	// CleanupUnit and CleanupName are cleanup's --unit and NAME.
+	CleanupUnit, CleanupName string
 }
 
 // settings are the wrapper's flags: the supervisor's config, and how we
@@ -34,7 +38,7 @@ type settings struct {
 
 // subcommands are the commands after the wrapper flags; the man page must
 // describe each (see the tests).
-var subcommands = []string{"run", "generate", "install", "version", "help"}
+var subcommands = []string{"run", "generate", "generator", "cleanup", "install", "version", "help"}
 
 // synopsis is the one-line usage, repeated in errors about the subcommand.
 const synopsis = "systemd-docker [FLAGS] run [docker run args…] IMAGE [CMD…]"
@@ -158,6 +162,17 @@ func parseCommand(cmd string, rest []string, inv invocation, wrapper []string) (
 		g.Wrapper = wrapper
 		g.NoLogs = !inv.Config.Logs
 		inv.Generate = g
+	case "generator":
+		g, err := parseGeneratorArgs(rest)
+		if err != nil {
+			return invocation{}, err
+		}
+		inv.Generator = g
+	case "cleanup":
+		var err error
+		if inv.CleanupUnit, inv.CleanupName, err = parseCleanupArgs(rest); err != nil {
+			return invocation{}, err
+		}
 	case "install":
 		if len(rest) != 1 || rest[0] == "" {
 			return invocation{}, errors.New(`install needs one directory: write systemd-docker install /opt/bin`)

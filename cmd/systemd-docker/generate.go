@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/systemd-docker/systemd-docker/supervisor/runargs"
+	"github.com/systemd-docker/systemd-docker/unitgen"
+	"github.com/systemd-docker/systemd-docker/unitgen/unitfile"
 )
 
 // generateSynopsis is the usage line of the generate subcommand.
@@ -117,17 +119,10 @@ func parseWatchdog(s string) (time.Duration, error) {
 	return d, nil
 }
 
-func hasControl(s string) bool {
-	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
-}
+func hasControl(s string) bool { return unitfile.HasControl(s) }
 
 // timespan writes d in systemd's time span syntax.
-func timespan(d time.Duration) string {
-	if d%time.Second == 0 {
-		return fmt.Sprintf("%ds", d/time.Second)
-	}
-	return fmt.Sprintf("%dms", d/time.Millisecond)
-}
+func timespan(d time.Duration) string { return unitgen.Timespan(d) }
 
 // generateUnit writes a unit file for o to w.
 func generateUnit(w io.Writer, o generateOptions) error {
@@ -385,117 +380,17 @@ func hasHealthCmd(opts []string) bool {
 	return false
 }
 
-// signalNames are Linux's signal numbers 1–31.
-var signalNames = []string{"", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE",
-	"SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD",
-	"SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM",
-	"SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS"}
-
-// normalizeSignal turns docker's spellings of a signal (QUIT, sigquit, 3,
-// SIGRTMIN+3) into the SIGNAME systemd's KillSignal= takes; "" stays "".
-func normalizeSignal(s string) (string, error) {
-	if s == "" {
-		return "", nil
-	}
-	if n, err := strconv.Atoi(s); err == nil {
-		switch {
-		case n > 0 && n < len(signalNames):
-			return signalNames[n], nil
-		case n >= 34 && n <= 64:
-			return fmt.Sprintf("SIGRTMIN+%d", n-34), nil
-		}
-		return "", fmt.Errorf("%q is not a signal number", s)
-	}
-	u := strings.ToUpper(s)
-	if !strings.HasPrefix(u, "SIG") {
-		u = "SIG" + u
-	}
-	for _, n := range signalNames[1:] {
-		if u == n {
-			return u, nil
-		}
-	}
-	for _, rt := range []string{"SIGRTMIN", "SIGRTMAX"} {
-		if rest, ok := strings.CutPrefix(u, rt); ok {
-			if rest == "" {
-				return u, nil
-			}
-			if n, err := strconv.Atoi(rest); err == nil && n >= -30 && n <= 30 && len(rest) > 1 &&
-				(rest[0] == '+' || rest[0] == '-') && rest[1] != '0' {
-				return u, nil
-			}
-		}
-	}
-	return "", fmt.Errorf("%q is not a signal name: write e.g. --stop-signal=SIGQUIT", s)
-}
+// normalizeSignal: see unitgen.NormalizeSignal.
+func normalizeSignal(s string) (string, error) { return unitgen.NormalizeSignal(s) }
 
 // escapeSpecifiers makes s literal in a unit setting that expands
 // specifiers (%n, %i …).
 func escapeSpecifiers(s string) string { return strings.ReplaceAll(s, "%", "%%") }
 
-// quoteExecArg writes one argument for ExecStart= (systemd.service(5),
-// "Command lines"): % and $ are doubled so specifiers and environment
-// variables are not expanded, and an argument with whitespace, quotes,
-// backslashes or control characters is double-quoted with C escapes.
-// A lone ";" (a command separator) is written as "\;".
-func quoteExecArg(s string) string {
-	s = strings.ReplaceAll(s, "%", "%%")
-	s = strings.ReplaceAll(s, "$", "$$")
-	if s == ";" {
-		return `\;`
-	}
-	if s != "" && !strings.ContainsAny(s, " \t\n\r\v\f\"'\\") && !hasControl(s) {
-		return s
-	}
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch r {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\r':
-			b.WriteString(`\r`)
-		default:
-			if r < 0x20 || r == 0x7f {
-				fmt.Fprintf(&b, `\x%02x`, r)
-			} else {
-				b.WriteRune(r)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
+// quoteExecArg writes one argument for ExecStart=, literally: % and $ are
+// doubled so neither specifiers nor environment variables are expanded.
+func quoteExecArg(s string) string { return unitfile.QuoteExec(s, false) }
 
 // wrapExecStart joins the quoted words into an ExecStart= line, continued
-// with " \" onto indented lines when it would be long. A value flag and its
-// value ("-p" "80:80") stay on one line.
-func wrapExecStart(words []string) string {
-	const width = 96
-	var b strings.Builder
-	line := "ExecStart=" + words[0]
-	for i := 1; i < len(words); i++ {
-		chunk := words[i]
-		// Keep "--flag value" together: a word starting with "-" and
-		// without "=" followed by a word that does not start with "-".
-		if strings.HasPrefix(chunk, "-") && !strings.Contains(chunk, "=") && i+1 < len(words) && !strings.HasPrefix(words[i+1], "-") &&
-			chunk != "--rm" && chunk != "run" {
-			chunk += " " + words[i+1]
-			i++
-		}
-		if len(line)+1+len(chunk) > width && strings.TrimSpace(line) != "" {
-			b.WriteString(line + " \\\n")
-			line = "    " + chunk
-			continue
-		}
-		line += " " + chunk
-	}
-	b.WriteString(line)
-	return b.String()
-}
+// with " \" onto indented lines when it would be long.
+func wrapExecStart(words []string) string { return unitfile.WrapCommand("ExecStart=", words) }

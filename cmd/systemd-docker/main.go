@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"syscall"
 	"time"
@@ -24,7 +25,12 @@ var (
 )
 
 func main() {
-	code, sig := run(os.Args[1:], os.Environ(), os.Stdout, os.Stderr)
+	args := os.Args[1:]
+	if filepath.Base(os.Args[0]) == generatorName {
+		// systemd runs generators by their own name, with three directories.
+		args = append([]string{"generator"}, args...)
+	}
+	code, sig := run(args, os.Environ(), os.Stdout, os.Stderr)
 	if sig != 0 {
 		// Stopped before any container ran: end the way an unhandled
 		// signal would, so systemd sees a clean stop.
@@ -54,6 +60,10 @@ func run(args, environ []string, stdout, stderr io.Writer) (int, syscall.Signal)
 			return supervisor.ExitFailure, 0
 		}
 		return 0, 0
+	case "generator":
+		return runGenerator(inv.Generator, environ, stdout, stderr), 0
+	case "cleanup":
+		return runCleanup(inv.CleanupUnit, inv.CleanupName, stdout, stderr), 0
 	case "install":
 		exe, err := os.Executable()
 		if err == nil {

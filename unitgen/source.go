@@ -1,0 +1,192 @@
+package unitgen
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/systemd-docker/systemd-docker/unitgen/unitfile"
+)
+
+// The kinds of file the generator reads, by extension.
+const (
+	KindContainer = "container"
+	KindNetwork   = "network"
+	KindVolume    = "volume"
+)
+
+var kinds = []string{KindContainer, KindNetwork, KindVolume}
+
+// DefaultSearchPath is where the generator looks for files, highest
+// precedence first: a file found in an earlier directory hides one of the
+// same name in a later one. SearchPathEnv, when set, replaces it.
+var DefaultSearchPath = []string{"/run/systemd-docker/units", "/etc/systemd-docker/units", "/usr/share/systemd-docker/units"}
+
+// SearchPathEnv names the environment variable that replaces
+// DefaultSearchPath: directories separated by ":".
+const SearchPathEnv = "SYSTEMD_DOCKER_UNIT_PATH"
+
+// SearchPath returns the directories to read, given $SYSTEMD_DOCKER_UNIT_PATH.
+func SearchPath(env string) []string {
+	if env == "" {
+		return DefaultSearchPath
+	}
+	var dirs []string
+	for _, d := range strings.Split(env, ":") {
+		if d != "" {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
+}
+
+// Source is one declarative file, merged with its drop-ins.
+type Source struct {
+	Name string // the file name without its extension: web, web@, web@a
+	Kind string // KindContainer, KindNetwork or KindVolume
+	Path string // the file read
+	File *unitfile.File
+}
+
+// Unit is the name of the unit generated from s.
+func (s *Source) Unit() string {
+	if s.Kind == KindContainer {
+		return s.Name + ".service"
+	}
+	return s.Name + "-" + s.Kind + ".service"
+}
+
+// template returns the template's name (web@) and the instance (a) of a
+// file called web@a; ok is false for a file that is no template.
+func (s *Source) template() (tmpl, instance string, ok bool) {
+	prefix, inst, ok := strings.Cut(s.Name, "@")
+	return prefix + "@", inst, ok
+}
+
+// Load reads every file in dirs (highest precedence first) with its
+// drop-ins. A file that cannot be read or parsed is a problem and is left
+// out; the others are returned in name order.
+func Load(dirs []string) ([]*Source, []Problem) {
+	var srcs []*Source
+	var probs []Problem
+	seen := map[string]bool{}
+	for _, dir := range dirs {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				probs = append(probs, Problem{Pos: unitfile.Pos{Path: dir}, Msg: "cannot list the directory: " + err.Error()})
+			}
+			continue
+		}
+		for _, e := range entries {
+			name := e.Name()
+			if seen[name] || e.IsDir() || !slices.Contains(kinds, strings.TrimPrefix(filepath.Ext(name), ".")) {
+				continue
+			}
+			seen[name] = true
+			src, p := loadOne(dirs, filepath.Join(dir, name))
+			probs = append(probs, p...)
+			if src != nil {
+				srcs = append(srcs, src)
+			}
+		}
+	}
+	slices.SortFunc(srcs, func(a, b *Source) int { return strings.Compare(a.Name+"."+a.Kind, b.Name+"."+b.Kind) })
+	return srcs, probs
+}
+
+// LoadFiles reads the given files with their drop-ins, looked for in the
+// files' own directories and then in dirs.
+func LoadFiles(files, dirs []string) ([]*Source, []Problem) {
+	var srcs []*Source
+	var probs []Problem
+	for _, f := range files {
+		kind := strings.TrimPrefix(filepath.Ext(f), ".")
+		if !slices.Contains(kinds, kind) {
+			probs = append(probs, Problem{Pos: unitfile.Pos{Path: f}, Msg: "not a .container, .network or .volume file"})
+			continue
+		}
+		src, p := loadOne(append([]string{filepath.Dir(f)}, dirs...), f)
+		probs = append(probs, p...)
+		if src != nil {
+			srcs = append(srcs, src)
+		}
+	}
+	return srcs, probs
+}
+
+// loadOne parses path and merges its drop-ins found in dirs.
+func loadOne(dirs []string, path string) (*Source, []Problem) {
+	base := filepath.Base(path)
+	ext := filepath.Ext(base)
+	src := &Source{Name: strings.TrimSuffix(base, ext), Kind: ext[1:], Path: path}
+	f, err := parseFile(path)
+	if err != nil {
+		return nil, []Problem{asProblem(path, err)}
+	}
+	src.File = f
+	if _, _, tmpl := src.template(); tmpl && src.Kind != KindContainer {
+		return nil, []Problem{{Pos: unitfile.Pos{Path: path}, Msg: "templates (NAME@.network, NAME@.volume) are for .container files only"}}
+	}
+	for _, d := range dropIns(dirs, src) {
+		df, err := parseFile(d)
+		if err != nil {
+			return nil, []Problem{asProblem(d, err)}
+		}
+		src.File.Merge(df)
+	}
+	return src, nil
+}
+
+func parseFile(path string) (*unitfile.File, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	return unitfile.Parse(path, fh)
+}
+
+func asProblem(path string, err error) Problem {
+	var se *unitfile.Error
+	if errors.As(err, &se) {
+		return Problem{Pos: se.Pos, Msg: se.Msg}
+	}
+	return Problem{Pos: unitfile.Pos{Path: path}, Msg: err.Error()}
+}
+
+// dropIns lists the drop-in files of src in the order they apply (by file
+// name): from KIND.d/, TEMPLATE.KIND.d/ and NAME.KIND.d/ in every search
+// directory; of two with the same file name, the one in the more specific
+// directory, then the earlier search directory, wins.
+func dropIns(dirs []string, src *Source) []string {
+	names := []string{src.Name + "." + src.Kind + ".d"}
+	if tmpl, inst, ok := src.template(); ok && inst != "" {
+		names = append(names, tmpl+"."+src.Kind+".d")
+	}
+	names = append(names, src.Kind+".d")
+	chosen := map[string]string{}
+	for _, n := range names {
+		for _, dir := range dirs {
+			entries, _ := os.ReadDir(filepath.Join(dir, n)) // none: nothing to add
+			for _, e := range entries {
+				if _, ok := chosen[e.Name()]; !ok && !e.IsDir() && strings.HasSuffix(e.Name(), ".conf") {
+					chosen[e.Name()] = filepath.Join(dir, n, e.Name())
+				}
+			}
+		}
+	}
+	keys := make([]string, 0, len(chosen))
+	for k := range chosen {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = chosen[k]
+	}
+	return out
+}
