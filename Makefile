@@ -32,11 +32,15 @@ test-integration: build
 # "context deadline exceeded" failure when a duration budget expires mid-exec
 # (golang/go#75804, fixed in Go 1.27); a count budget has no deadline to race.
 FUZZTIME ?= 100000x
+# The generator's fuzz target writes three files per run: fewer runs.
+FUZZGENTIME ?= 20000x
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./supervisor/runargs/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseProcCgroup$$' -fuzztime $(FUZZTIME) ./supervisor/cgroups/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseMountinfo$$' -fuzztime $(FUZZTIME) ./supervisor/cgroups/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseMessage$$' -fuzztime $(FUZZTIME) ./supervisor/sdnotify/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./unitgen/unitfile/
+	$(GO) test -run '^$$' -fuzz '^FuzzGenerate$$' -fuzztime $(FUZZGENTIME) ./unitgen/
 
 test: test-unit fuzz test-integration
 

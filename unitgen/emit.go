@@ -1,7 +1,6 @@
 package unitgen
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -196,35 +195,36 @@ func (c *plan) installLinks(ps *problems) []Link {
 	var links []Link
 	dirs := map[string]string{"WantedBy": ".wants", "RequiredBy": ".requires", "UpheldBy": ".upholds"}
 	for _, e := range inst.All() {
-		words := strings.Fields(translateDeps(e.Value))
-		switch {
-		case dirs[e.Key] != "":
-			for _, w := range words {
-				links = append(links, Link{Path: w + dirs[e.Key] + "/" + unit, Target: "../" + unit})
+		var add []Link
+		for _, w := range strings.Fields(translateDeps(e.Value)) {
+			switch {
+			case dirs[e.Key] != "":
+				add = append(add, Link{Path: w + dirs[e.Key] + "/" + unit, Target: "../" + unit})
+			case e.Key == "Alias":
+				add = append(add, Link{Path: w, Target: unit})
 			}
-		case e.Key == "Alias":
-			for _, w := range words {
-				links = append(links, Link{Path: w, Target: unit})
-			}
-		case e.Key == "DefaultInstance":
-		default:
-			ps.add(e, "not supported in a generated unit's [Install]: use WantedBy=, RequiredBy=, UpheldBy=, Alias= or DefaultInstance=")
 		}
-	}
-	for _, l := range links {
-		if err := checkUnitName(l.Path); err != nil {
-			ps.add(unitfile.Entry{Pos: unitfile.Pos{Path: c.src.Path}, Key: "Install"}, "%v", err)
+		switch {
+		case e.Key == "DefaultInstance":
+		case dirs[e.Key] == "" && e.Key != "Alias":
+			ps.add(e, "not supported in a generated unit's [Install]: use WantedBy=, RequiredBy=, UpheldBy=, Alias= or DefaultInstance=")
+		case badLinks(add):
+			ps.add(e, "%q is not a unit name", e.Value)
+		default:
+			links = append(links, add...)
 		}
 	}
 	return links
 }
 
-// checkUnitName refuses a link that would leave the output directory.
-func checkUnitName(p string) error {
-	for _, part := range strings.Split(p, "/") {
-		if part == "" || part == "." || part == ".." || strings.ContainsAny(part, "\\\x00") {
-			return errors.New("bad unit name in [Install]: " + p)
+// badLinks reports a link that would leave the output directory.
+func badLinks(links []Link) bool {
+	for _, l := range links {
+		for _, part := range strings.Split(l.Path, "/") {
+			if part == "" || part == "." || part == ".." || strings.ContainsAny(part, "\\\x00") {
+				return true
+			}
 		}
 	}
-	return nil
+	return false
 }

@@ -93,6 +93,12 @@ func durationKey(name, flag string) Key {
 	}}
 }
 
+// withMaps gives k another description of what it maps to.
+func withMaps(k Key, maps string) Key {
+	k.Maps = maps
+	return k
+}
+
 // refused: a key Docker cannot honour.
 func refused(name, why string) Key { return Key{Name: name, Refused: why} }
 

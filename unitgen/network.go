@@ -23,7 +23,7 @@ var NetworkKeys = []Key{
 	refused("DNS", "docker network create has no --dns: set DNS= in each .container"),
 	refused("DisableDNS", "Docker always runs its embedded DNS server on user-defined networks"),
 	refused("InterfaceName", "docker network create has no --interface-name: write Options=com.docker.network.bridge.name=NAME"),
-	refused("NetworkDeleteOnStop", "not supported: the network is kept when the unit stops"),
+	refused("NetworkDeleteOnStop", "the network is kept when the unit stops"),
 	refused("ContainersConfModule", "containers.conf modules are Podman's configuration"),
 	refused("PodmanArgs", "this is Docker: write DockerArgs="),
 }

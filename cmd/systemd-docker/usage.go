@@ -3,6 +3,9 @@ package main
 // usage is the text of systemd-docker --help.
 const usage = `Usage: systemd-docker [FLAGS] run [docker run args…] IMAGE [CMD…]
        systemd-docker [FLAGS] generate [GENERATE FLAGS] -- [docker run args…] IMAGE [CMD…]
+       systemd-docker generator NORMAL_DIR [EARLY_DIR LATE_DIR]
+       systemd-docker generator --dry-run [FILE…]
+       systemd-docker cleanup --unit=UNIT NAME
        systemd-docker install DIR
        systemd-docker version
        systemd-docker help
@@ -71,8 +74,23 @@ Commands:
                             (systemd-docker)")
       --binary PATH         systemd-docker's path in ExecStart=
                             (default: /opt/bin/systemd-docker)
+      --format FORMAT       service (default): a unit file; container: a
+                            NAME.container file for the generator
             docker run --restart other than "no" is refused (exit 125);
             -d is dropped.
+  generator the systemd generator (also run as systemd-docker-generator,
+            a symlink in a system-generators directory): turns the
+            NAME.container, NAME.network and NAME.volume files of
+            /run/systemd-docker/units, /etc/systemd-docker/units and
+            /usr/share/systemd-docker/units (earlier first; or the
+            directories in $SYSTEMD_DOCKER_UNIT_PATH, ":"-separated) into
+            units in NORMAL_DIR; --dry-run prints them instead, each after
+            ---NAME.service---. A file with a problem gets no unit; each
+            problem is one line (file:line: key: why); exit 1 if any. See
+            systemd-docker.container(5).
+  cleanup   remove container NAME if it exists and was made for UNIT (its
+            io.systemd-docker.unit label): the ExecStopPost= of generated
+            units, for a supervisor killed before it could remove it
   install   copy this binary into DIR/systemd-docker (atomically, mode
             0755); the image's entry point: docker run --rm -v
             /opt/bin:/opt/bin IMAGE installs into the host's /opt/bin

@@ -24,7 +24,12 @@ type Pos struct {
 	Line int
 }
 
-func (p Pos) String() string { return fmt.Sprintf("%s:%d", p.Path, p.Line) }
+func (p Pos) String() string {
+	if p.Line == 0 {
+		return p.Path // the file as a whole
+	}
+	return fmt.Sprintf("%s:%d", p.Path, p.Line)
+}
 
 // Entry is one Key=Value assignment.
 type Entry struct {
