@@ -17,7 +17,11 @@ type Key struct {
 	Maps    string // the docker flag or unit setting it becomes
 	Multi   bool   // every line counts (an empty one resets); else the last wins
 	Refused string
-	apply   func(c *plan, e unitfile.Entry) error
+	// flag is the docker flag of a key that is nothing but that flag
+	// (what generate --format=container maps back); "" for the others.
+	flag  string
+	list  bool // flag's values are a list of words on one line
+	apply func(c *plan, e unitfile.Entry) error
 }
 
 // plan is what a file's keys add up to: docker arguments, our flags, and
@@ -47,7 +51,7 @@ func (c *plan) flag(name, value string) {
 
 // valueKey: one value, the last line wins.
 func valueKey(name, flag string) Key {
-	return Key{Name: name, Maps: flag, apply: func(c *plan, e unitfile.Entry) error {
+	return Key{Name: name, Maps: flag, flag: flag, apply: func(c *plan, e unitfile.Entry) error {
 		c.flag(flag, e.Value)
 		return nil
 	}}
@@ -62,7 +66,7 @@ func repeatKey(name, flag string) Key {
 
 // listKey: each line is a list of words, each one value of flag.
 func listKey(name, flag string) Key {
-	return Key{Name: name, Maps: flag + " (one per word)", Multi: true, apply: func(c *plan, e unitfile.Entry) error {
+	return Key{Name: name, Maps: flag + " (one per word)", Multi: true, flag: flag, list: true, apply: func(c *plan, e unitfile.Entry) error {
 		words, err := unitfile.Split(e.Value)
 		for _, w := range words {
 			c.flag(flag, w)
@@ -73,7 +77,7 @@ func listKey(name, flag string) Key {
 
 // boolKey: true adds flag.
 func boolKey(name, flag string) Key {
-	return Key{Name: name, Maps: flag, apply: func(c *plan, e unitfile.Entry) error {
+	return Key{Name: name, Maps: flag, flag: flag, apply: func(c *plan, e unitfile.Entry) error {
 		b, err := parseBool(e.Value)
 		if b {
 			c.args = append(c.args, flag)
@@ -84,7 +88,7 @@ func boolKey(name, flag string) Key {
 
 // durationKey: a Go duration (30s, 1m30s) given to flag.
 func durationKey(name, flag string) Key {
-	return Key{Name: name, Maps: flag, apply: func(c *plan, e unitfile.Entry) error {
+	return Key{Name: name, Maps: flag, flag: flag, apply: func(c *plan, e unitfile.Entry) error {
 		if _, err := time.ParseDuration(e.Value); err != nil {
 			return fmt.Errorf("%q is not a duration: write e.g. 30s or 1m30s", e.Value)
 		}

@@ -161,6 +161,10 @@ func parseCommand(cmd string, rest []string, inv invocation, wrapper []string) (
 		}
 		g.Wrapper = wrapper
 		g.NoLogs = !inv.Config.Logs
+		g.Ready = inv.Config.Ready
+		if g.MetricsDir == "" {
+			g.MetricsDir = inv.Config.MetricsDir
+		}
 		inv.Generate = g
 	case "generator":
 		g, err := parseGeneratorArgs(rest)

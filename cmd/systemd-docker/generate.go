@@ -58,6 +58,13 @@ var generateFlags = flagSet[generateOptions]{
 			o.Binary = v
 			return nil
 		}},
+		{long: "format", kind: valueFlag, arg: "FORMAT", set: func(o *generateOptions, v string) error {
+			if v != "service" && v != "container" {
+				return fmt.Errorf("%q is not a format: write --format=service (a unit file) or --format=container (a .container file)", v)
+			}
+			o.Format = v
+			return nil
+		}},
 		{long: "help", short: "h", kind: helpFlag},
 	},
 }
@@ -82,6 +89,10 @@ type generateOptions struct {
 	Docker []string
 	// Help asks for the usage text.
 	Help bool
+	// Format is service (a unit file) or container (a .container file).
+	Format string
+	// Ready is the wrapper's --ready (--notify: container).
+	Ready string
 }
 
 // restartPolicies are the values of systemd's Restart=.
@@ -89,7 +100,7 @@ var restartPolicies = []string{"no", "on-success", "on-failure", "on-abnormal", 
 
 // parseGenerateArgs reads the arguments after "generate".
 func parseGenerateArgs(args []string) (generateOptions, error) {
-	o := generateOptions{Restart: "on-failure", Binary: defaultBinary}
+	o := generateOptions{Restart: "on-failure", Binary: defaultBinary, Format: "service"}
 	_, docker, help, err := generateFlags.parse(args, &o)
 	switch {
 	case err != nil:
@@ -129,6 +140,9 @@ func generateUnit(w io.Writer, o generateOptions) error {
 	u, err := planUnit(o)
 	if err != nil {
 		return err
+	}
+	if o.Format == "container" {
+		return writeContainerFile(w, u)
 	}
 	var t unitText
 	u.writeHeader(&t)
@@ -239,6 +253,16 @@ func (u unitPlan) writeExecStart(t *unitText) {
 		t.line("# view, and systemd-docker stays to supervise it.")
 	}
 	t.line("%s", wrapExecStart(u.execStartWords()))
+	if u.keepRm {
+		return // the stopped container is kept on purpose
+	}
+	name := "%n"
+	if u.run.Name != "" {
+		name = quoteExecArg(u.run.Name)
+	}
+	t.line("# Should systemd-docker itself be killed (SIGKILL, OOM), systemd stops the container's")
+	t.line("# processes, and this removes the container if it is still there and was made for this unit.")
+	t.line("ExecStopPost=-%s cleanup --unit=%%n %s", quoteExecArg(u.Binary), name)
 }
 
 // execStartWords are the words of ExecStart=, quoted for systemd; the ones
@@ -394,3 +418,25 @@ func quoteExecArg(s string) string { return unitfile.QuoteExec(s, false) }
 // wrapExecStart joins the quoted words into an ExecStart= line, continued
 // with " \" onto indented lines when it would be long.
 func wrapExecStart(words []string) string { return unitfile.WrapCommand("ExecStart=", words) }
+
+// writeContainerFile writes the .container file for u, checked as the
+// generator will read it.
+func writeContainerFile(w io.Writer, u unitPlan) error {
+	for _, f := range u.Wrapper {
+		name, _, _ := strings.Cut(strings.TrimLeft(f, "-"), "=")
+		if name != "ready" && name != "notify" && name != "n" && name != "metrics-dir" {
+			return fmt.Errorf("generate --format=container: wrapper flag %q has no key in a .container file: leave it out, or use --format=service", f)
+		}
+	}
+	ready := u.Ready
+	if ready == "running" {
+		ready = ""
+	}
+	text := unitgen.ContainerFile(unitgen.FromRun{Run: u.run, Ready: ready, MetricsDir: u.MetricsDir, Watchdog: u.Watchdog,
+		Restart: u.Restart, Description: u.Description})
+	if probs := unitgen.Check("NAME.container", text); len(probs) > 0 {
+		return fmt.Errorf("generate --format=container: the docker run arguments make a .container file the generator refuses: %v", probs[0])
+	}
+	_, err := io.WriteString(w, text)
+	return err
+}

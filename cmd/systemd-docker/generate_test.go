@@ -244,12 +244,13 @@ func TestGenerateFlagSpellings(t *testing.T) {
 		args []string
 		want generateOptions
 	}{
-		{[]string{"nginx"}, generateOptions{Restart: "on-failure", Binary: defaultBinary}},
-		{[]string{"-restart", "always", "--", "nginx"}, generateOptions{Restart: "always", Binary: defaultBinary}},
-		{[]string{"--restart=no", "-watchdog=30", "nginx"}, generateOptions{Restart: "no", Watchdog: 30 * time.Second, Binary: defaultBinary}},
+		{[]string{"nginx"}, generateOptions{Restart: "on-failure", Binary: defaultBinary, Format: "service"}},
+		{[]string{"-restart", "always", "--", "nginx"}, generateOptions{Restart: "always", Binary: defaultBinary, Format: "service"}},
+		{[]string{"--restart=no", "-watchdog=30", "nginx"}, generateOptions{Restart: "no", Watchdog: 30 * time.Second, Binary: defaultBinary, Format: "service"}},
 		{[]string{"--watchdog", "1m30s", "-binary", "/b", "--description", "a b", "-metrics-dir=/m", "--", "nginx"},
-			generateOptions{Restart: "on-failure", Watchdog: 90 * time.Second, Binary: "/b", Description: "a b", MetricsDir: "/m"}},
-		{[]string{"--help=false", "--", "nginx"}, generateOptions{Restart: "on-failure", Binary: defaultBinary}},
+			generateOptions{Restart: "on-failure", Watchdog: 90 * time.Second, Binary: "/b", Description: "a b", MetricsDir: "/m", Format: "service"}},
+		{[]string{"--help=false", "--", "nginx"}, generateOptions{Restart: "on-failure", Binary: defaultBinary, Format: "service"}},
+		{[]string{"--format", "container", "nginx"}, generateOptions{Restart: "on-failure", Binary: defaultBinary, Format: "container"}},
 	}
 	for _, tc := range tests {
 		got, err := parseGenerateArgs(tc.args)

@@ -39,11 +39,18 @@ type Args struct {
 	StopSignal  string // --stop-signal value, "" when absent
 	StopTimeout *int   // --stop-timeout value in seconds, nil when absent
 	Help        bool   // --help (last one wins; --help=false is no request)
+	// Flags are the options as read, in order, by long name: a boolean's
+	// Value is "true" or "false". --rm and -d are among them; a flag newer
+	// than this scanner's table (--foo=VALUE) is not.
+	Flags []Flag
 	// Dropped are the run-only flags left out of Options, as given:
 	// --sig-proxy and --detach-keys, which `docker create` does not know
 	// and which mean nothing when no client attaches a terminal.
 	Dropped []string
 }
+
+// Flag is one option as read.
+type Flag struct{ Name, Value string }
 
 // runOnly are the `docker run` flags that `docker create` refuses (Docker
 // 20.10 to 28): they steer the attached client, which we are not.
@@ -238,6 +245,7 @@ func (a *Args) short(args []string, i int) (int, error) {
 
 // setBool records a boolean flag and reports whether it stays in Options.
 func (a *Args) setBool(name string, b bool) bool {
+	a.Flags = append(a.Flags, Flag{name, strconv.FormatBool(b)})
 	switch name {
 	case "rm":
 		a.Remove = b
@@ -257,6 +265,7 @@ func (a *Args) setBool(name string, b bool) bool {
 
 // setValue records a value flag; args[i] is the argument that named it.
 func (a *Args) setValue(args []string, i int, name, value string) error {
+	a.Flags = append(a.Flags, Flag{name, value})
 	switch name {
 	case "name":
 		a.Name = value
