@@ -154,7 +154,7 @@ func (c *plan) unitSection(out *unitfile.File) {
 		}
 		out.Add("Unit", e.Key, e.Value)
 	}
-	out.Add("Unit", "SourcePath", c.src.Path)
+	out.Add("Unit", "SourcePath", literal(c.src.Path))
 	deps := strings.Join(append([]string{"docker.service"}, uniq(c.deps)...), " ")
 	out.Add("Unit", "After", deps)
 	out.Add("Unit", "Requires", deps)

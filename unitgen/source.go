@@ -1,10 +1,12 @@
 package unitgen
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -66,28 +68,24 @@ func (s *Source) template() (tmpl, instance string, ok bool) {
 	return prefix + "@", inst, ok
 }
 
+// unitName is what systemd accepts before ".service" (an instance may be empty: a template).
+var unitName = regexp.MustCompile(`^[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]*)?$`)
+
 // Load reads every file in dirs (highest precedence first) with its
 // drop-ins. A file that cannot be read or parsed is a problem and is left
 // out; the others are returned in name order.
 func Load(dirs []string) ([]*Source, []Problem) {
 	var srcs []*Source
-	var probs []Problem
+	tree, probs := list(dirs)
 	seen := map[string]bool{}
-	for _, dir := range dirs {
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			if !errors.Is(err, fs.ErrNotExist) {
-				probs = append(probs, Problem{Pos: unitfile.Pos{Path: dir}, Msg: "cannot list the directory: " + err.Error()})
-			}
-			continue
-		}
-		for _, e := range entries {
+	for i, dir := range dirs {
+		for _, e := range tree.entries[i] {
 			name := e.Name()
 			if seen[name] || e.IsDir() || !slices.Contains(kinds, strings.TrimPrefix(filepath.Ext(name), ".")) {
 				continue
 			}
 			seen[name] = true
-			src, p := loadOne(dirs, filepath.Join(dir, name))
+			src, p := loadOne(tree, filepath.Join(dir, name))
 			probs = append(probs, p...)
 			if src != nil {
 				srcs = append(srcs, src)
@@ -109,7 +107,8 @@ func LoadFiles(files, dirs []string) ([]*Source, []Problem) {
 			probs = append(probs, Problem{Pos: unitfile.Pos{Path: f}, Msg: "not a .container, .network or .volume file"})
 			continue
 		}
-		src, p := loadOne(append([]string{filepath.Dir(f)}, dirs...), f)
+		tree, _ := list(append([]string{filepath.Dir(f)}, dirs...)) // an unreadable directory adds no drop-ins
+		src, p := loadOne(tree, f)
 		probs = append(probs, p...)
 		if src != nil {
 			srcs = append(srcs, src)
@@ -118,11 +117,38 @@ func LoadFiles(files, dirs []string) ([]*Source, []Problem) {
 	return srcs, probs
 }
 
-// loadOne parses path and merges its drop-ins found in dirs.
-func loadOne(dirs []string, path string) (*Source, []Problem) {
+// searchTree is the search path, each directory listed once.
+type searchTree struct {
+	dirs    []string
+	entries [][]os.DirEntry
+	has     []map[string]bool
+}
+
+// list reads the search directories; one that does not exist is empty.
+func list(dirs []string) (searchTree, []Problem) {
+	t := searchTree{dirs: dirs, entries: make([][]os.DirEntry, len(dirs)), has: make([]map[string]bool, len(dirs))}
+	var probs []Problem
+	for i, dir := range dirs {
+		entries, err := os.ReadDir(dir)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			probs = append(probs, Problem{Pos: unitfile.Pos{Path: dir}, Msg: "cannot list the directory: " + err.Error()})
+		}
+		t.entries[i], t.has[i] = entries, map[string]bool{}
+		for _, e := range entries {
+			t.has[i][e.Name()] = e.IsDir() || e.Type()&fs.ModeSymlink != 0
+		}
+	}
+	return t, probs
+}
+
+// loadOne parses path and merges its drop-ins found in tree.
+func loadOne(tree searchTree, path string) (*Source, []Problem) {
 	base := filepath.Base(path)
 	ext := filepath.Ext(base)
 	src := &Source{Name: strings.TrimSuffix(base, ext), Kind: ext[1:], Path: path}
+	if !unitName.MatchString(src.Name) {
+		return nil, []Problem{{Pos: unitfile.Pos{Path: path}, Msg: "the file name makes no unit name: use letters, digits and : _ . - (and one @ for a template)"}}
+	}
 	f, err := parseFile(path)
 	if err != nil {
 		return nil, []Problem{asProblem(path, err)}
@@ -131,7 +157,7 @@ func loadOne(dirs []string, path string) (*Source, []Problem) {
 	if _, _, tmpl := src.template(); tmpl && src.Kind != KindContainer {
 		return nil, []Problem{{Pos: unitfile.Pos{Path: path}, Msg: "templates (NAME@.network, NAME@.volume) are for .container files only"}}
 	}
-	for _, d := range dropIns(dirs, src) {
+	for _, d := range dropIns(tree, src) {
 		df, err := parseFile(d)
 		if err != nil {
 			return nil, []Problem{asProblem(d, err)}
@@ -142,12 +168,11 @@ func loadOne(dirs []string, path string) (*Source, []Problem) {
 }
 
 func parseFile(path string) (*unitfile.File, error) {
-	fh, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer fh.Close()
-	return unitfile.Parse(path, fh)
+	return unitfile.Parse(path, bytes.NewReader(b))
 }
 
 func asProblem(path string, err error) Problem {
@@ -162,7 +187,7 @@ func asProblem(path string, err error) Problem {
 // name): from KIND.d/, TEMPLATE.KIND.d/ and NAME.KIND.d/ in every search
 // directory; of two with the same file name, the one in the more specific
 // directory, then the earlier search directory, wins.
-func dropIns(dirs []string, src *Source) []string {
+func dropIns(tree searchTree, src *Source) []string {
 	names := []string{src.Name + "." + src.Kind + ".d"}
 	if tmpl, inst, ok := src.template(); ok && inst != "" {
 		names = append(names, tmpl+"."+src.Kind+".d")
@@ -170,8 +195,11 @@ func dropIns(dirs []string, src *Source) []string {
 	names = append(names, src.Kind+".d")
 	chosen := map[string]string{}
 	for _, n := range names {
-		for _, dir := range dirs {
-			entries, _ := os.ReadDir(filepath.Join(dir, n)) // none: nothing to add
+		for i, dir := range tree.dirs {
+			if !tree.has[i][n] {
+				continue
+			}
+			entries, _ := os.ReadDir(filepath.Join(dir, n)) // unreadable: nothing to add
 			for _, e := range entries {
 				if _, ok := chosen[e.Name()]; !ok && !e.IsDir() && strings.HasSuffix(e.Name(), ".conf") {
 					chosen[e.Name()] = filepath.Join(dir, n, e.Name())
