@@ -112,7 +112,7 @@ func checkBool(_ *plan, e unitfile.Entry) error {
 }
 
 func checkDuration(_ *plan, e unitfile.Entry) error {
-	_, err := parseSpan(e.Value)
+	_, err := ParseWatchdog(e.Value)
 	return err
 }
 

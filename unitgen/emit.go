@@ -105,7 +105,7 @@ func (c *plan) finishWatchdog(ps *problems) {
 	}
 	var interval time.Duration
 	if e, ok := c.keys["Watchdog"]; ok {
-		interval, _ = parseSpan(e.Value) // checked when applied
+		interval, _ = ParseWatchdog(e.Value) // checked when applied
 	}
 	if action != "none" {
 		if _, ok := c.keys["HealthCmd"]; !ok {

@@ -59,8 +59,9 @@ func Timespan(d time.Duration) string {
 	return fmt.Sprintf("%dms", d/time.Millisecond)
 }
 
-// parseSpan reads a Go duration (30s, 1m30s) or whole seconds (30).
-func parseSpan(s string) (time.Duration, error) {
+// ParseWatchdog reads a watchdog interval: a Go duration (30s, 1m30s) or
+// whole seconds (30), at least 1 ms.
+func ParseWatchdog(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err != nil {
 		n, nerr := strconv.ParseUint(s, 10, 32)
@@ -70,7 +71,7 @@ func parseSpan(s string) (time.Duration, error) {
 		d = time.Duration(n) * time.Second
 	}
 	if d < time.Millisecond {
-		return 0, fmt.Errorf("%q is too short: write e.g. 30s", s)
+		return 0, fmt.Errorf("watchdog interval %q is too short: write e.g. 30s (systemd-docker pings every half interval)", s)
 	}
 	return d, nil
 }

@@ -115,20 +115,7 @@ func parseGenerateArgs(args []string) (generateOptions, error) {
 }
 
 // parseWatchdog reads a Go duration ("30s", "1m30s") or whole seconds ("30").
-func parseWatchdog(s string) (time.Duration, error) {
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		n, nerr := strconv.ParseUint(s, 10, 32)
-		if nerr != nil {
-			return 0, fmt.Errorf("%q is not a duration: write e.g. --watchdog=30s", s)
-		}
-		d = time.Duration(n) * time.Second
-	}
-	if d < time.Millisecond {
-		return 0, fmt.Errorf("watchdog interval %q is too short: write e.g. --watchdog=30s (systemd-docker pings every half interval)", s)
-	}
-	return d, nil
-}
+func parseWatchdog(s string) (time.Duration, error) { return unitgen.ParseWatchdog(s) }
 
 func hasControl(s string) bool { return unitfile.HasControl(s) }
 
