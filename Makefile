@@ -55,14 +55,23 @@ demo:
 	bash .ci/setup
 	$(GO) run -tags integration ./integration/cmd/demo
 
-# make install [PREFIX=/usr/local] [DESTDIR=]: the binary to $(PREFIX)/bin, the man page to
-# $(PREFIX)/share/man/man1 (make install PREFIX=/opt → /opt/bin/systemd-docker).
+# make install [PREFIX=/usr/local] [DESTDIR=] [GENERATORDIR=]: the binary to $(PREFIX)/bin, the
+# man pages to $(PREFIX)/share/man/man1 and man5, and the generator, a relative symlink
+# GENERATORDIR/systemd-docker-generator → the binary (make install PREFIX=/opt →
+# /opt/bin/systemd-docker). systemd looks for generators in /usr/local/lib, /usr/lib and /etc
+# (.../systemd/system-generators), not in /opt/lib: with PREFIX=/opt give
+# GENERATORDIR=/etc/systemd/system-generators.
+GENERATORDIR ?= $(PREFIX)/lib/systemd/system-generators
 install: build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/systemd-docker
 	install -D -m 0644 docs/systemd-docker.1 $(DESTDIR)$(PREFIX)/share/man/man1/systemd-docker.1
+	install -D -m 0644 docs/systemd-docker.container.5 $(DESTDIR)$(PREFIX)/share/man/man5/systemd-docker.container.5
+	install -d -m 0755 $(DESTDIR)$(GENERATORDIR)
+	ln -sfr $(DESTDIR)$(PREFIX)/bin/systemd-docker $(DESTDIR)$(GENERATORDIR)/systemd-docker-generator
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/systemd-docker $(DESTDIR)$(PREFIX)/share/man/man1/systemd-docker.1
+	rm -f $(DESTDIR)$(PREFIX)/bin/systemd-docker $(DESTDIR)$(PREFIX)/share/man/man1/systemd-docker.1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5/systemd-docker.container.5 $(DESTDIR)$(GENERATORDIR)/systemd-docker-generator
 
 # The installer image (FROM scratch; see Dockerfile):
 #   docker run --rm -v /opt/bin:/opt/bin systemd-docker:$(VERSION)
