@@ -12,6 +12,9 @@ import (
 type Options struct {
 	// Binary is systemd-docker's absolute path, for ExecStart=.
 	Binary string
+	// Known are more files that references (Network=x.network) may name;
+	// no units are made of them.
+	Known []*Source
 }
 
 // Unit is one generated unit and the symlinks its [Install] asks for.
@@ -29,7 +32,7 @@ type Link struct{ Path, Target string }
 // problems are returned, and the other files' units still are.
 func Generate(srcs []*Source, opts Options) ([]Unit, []Problem) {
 	all := map[string]*Source{}
-	for _, s := range srcs {
+	for _, s := range append(opts.Known, srcs...) {
 		all[s.Name+"."+s.Kind] = s
 	}
 	var units []Unit

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -17,14 +18,14 @@ var ContainerKeys = []Key{
 	valueKey("Entrypoint", "--entrypoint"),
 	{Name: "ContainerName", Maps: "--name (default systemd-%N; systemd-%p_%i for templates)", apply: applyName},
 	listKey("Environment", "--env"),
-	repeatKey("EnvironmentFile", "--env-file"),
+	{Name: "EnvironmentFile", Maps: "--env-file (a relative path: from the file's directory)", Multi: true, flag: "--env-file", apply: applyEnvFile},
 	{Name: "EnvironmentHost", Maps: "false only (docker run has no --env-host)", apply: applyEnvironmentHost},
 	repeatKey("PublishPort", "--publish"),
 	repeatKey("ExposeHostPort", "--expose"),
-	{Name: "Volume", Maps: "--volume (SOURCE.volume: that file's volume)", Multi: true, apply: applyVolume},
-	{Name: "Mount", Maps: "--mount (source=SOURCE.volume: that file's volume)", Multi: true, apply: applyMount},
+	{Name: "Volume", Maps: "--volume (SOURCE.volume: that file's volume; ./path: from the file's directory)", Multi: true, apply: applyVolume},
+	{Name: "Mount", Maps: "--mount (type=volume,source=SOURCE.volume: that file's volume; a relative bind source: from the file's directory)", Multi: true, apply: applyMount},
 	repeatKey("Tmpfs", "--tmpfs"),
-	{Name: "Network", Maps: "--network (NAME.network, NAME.container: those files' network or container)", Multi: true, apply: applyNetwork},
+	{Name: "Network", Maps: "--network (NAME.network, NAME.container: those files' network or container; NAME.network:OPTIONS: --network name=NETWORK,OPTIONS, Docker 25 and later)", Multi: true, apply: applyNetwork},
 	repeatKey("NetworkAlias", "--network-alias"),
 	valueKey("IP", "--ip"),
 	valueKey("IP6", "--ip6"),
@@ -34,7 +35,7 @@ var ContainerKeys = []Key{
 	repeatKey("DNSOption", "--dns-option"),
 	repeatKey("DNSSearch", "--dns-search"),
 	listKey("Label", "--label"),
-	listKey("Annotation", "--annotation"),
+	withMaps(listKey("Annotation", "--annotation"), "--annotation (one per word; Docker 24 and later)"),
 	valueKey("LogDriver", "--log-driver"),
 	repeatKey("LogOpt", "--log-opt"),
 	{Name: "User", Maps: "--user USER[:GROUP]", apply: noCheck},
@@ -150,6 +151,15 @@ func applyEnvironmentHost(_ *plan, e unitfile.Entry) error {
 		}
 		return errors.New("docker run has no --env-host: name each variable with Environment=, or use EnvironmentFile=")
 	}
+	return nil
+}
+
+func applyEnvFile(c *plan, e unitfile.Entry) error {
+	p := e.Value
+	if !strings.HasPrefix(p, "/") {
+		p = filepath.Join(filepath.Dir(c.src.Path), p)
+	}
+	c.flag("--env-file", p)
 	return nil
 }
 

@@ -51,8 +51,12 @@ func TestLoadFilesAndUnreadable(t *testing.T) {
 	if !strings.Contains(probs[0].Error(), "x.txt: not a .container") || !strings.Contains(probs[1].Error(), "missing.container: open") {
 		t.Errorf("problems: %v", probs)
 	}
-	// other.container's Network=db.container resolves among the files given.
-	units, more := Generate(srcs, Options{Binary: "/b"})
+	// other.container's references resolve among the files given and Known.
+	if units, more := Generate(srcs, Options{Binary: "/b"}); len(units) != 1 || len(more) != 2 {
+		t.Errorf("without Known: units %d, problems %v", len(units), more)
+	}
+	known, _ := Load([]string{"testdata/cases/keys"})
+	units, more := Generate(srcs, Options{Binary: "/b", Known: known})
 	if len(units) != 2 || len(more) > 0 {
 		t.Errorf("units %d, problems %v", len(units), more)
 	}

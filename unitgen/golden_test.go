@@ -43,9 +43,13 @@ func TestGolden(t *testing.T) {
 }
 
 // runCase generates the units of dir as text: the units as --dry-run
-// prints them, then one line per problem, paths relative to dir.
+// prints them, then one line per problem; dir is written CASE.
 func runCase(t *testing.T, dir string) string {
 	t.Helper()
+	dir, err := filepath.Abs(dir) // as the generator's paths are
+	if err != nil {
+		t.Fatal(err)
+	}
 	dirs := []string{dir}
 	if subs, _ := filepath.Glob(filepath.Join(dir, "*", "")); len(subs) > 0 {
 		dirs = nil
@@ -67,5 +71,5 @@ func runCase(t *testing.T, dir string) string {
 	for _, p := range append(probs, more...) {
 		b.WriteString("problem: " + p.Error() + "\n")
 	}
-	return strings.ReplaceAll(b.String(), dir+"/", "")
+	return strings.ReplaceAll(b.String(), dir+"/", "CASE/")
 }

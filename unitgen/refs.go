@@ -2,6 +2,7 @@ package unitgen
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/systemd-docker/systemd-docker/unitgen/unitfile"
@@ -14,13 +15,15 @@ func (c *plan) resolve(ref string) (string, error) {
 	if src == nil {
 		return "", fmt.Errorf("%s is not in the search path (no such file, or it could not be read)", ref)
 	}
-	if _, ok := c.all[src.Name+"."+src.Kind]; ok && src.Kind == KindContainer {
-		if _, _, tmpl := src.template(); tmpl {
-			return "", fmt.Errorf("%s is a template: refer to an instance's container by its name instead", ref)
-		}
+	if _, inst, tmpl := src.template(); tmpl && inst == "" {
+		return "", fmt.Errorf("%s is a template: refer to an instance (NAME@INSTANCE.%s)", ref, src.Kind)
+	}
+	name := objectName(src)
+	if strings.Contains(name, "%") {
+		return "", fmt.Errorf("%s names its container with a specifier (%s): refer to it by the name docker knows", ref, name)
 	}
 	c.deps = append(c.deps, src.Unit())
-	return objectName(src), nil
+	return name, nil
 }
 
 // objectName is the Docker name of what src makes: its *Name= key, else
@@ -29,6 +32,9 @@ func objectName(src *Source) string {
 	key := map[string]string{KindContainer: "ContainerName", KindNetwork: "NetworkName", KindVolume: "VolumeName"}[src.Kind]
 	if e, ok := src.File.Section(sectionOf(src.Kind)).Last(key); ok {
 		return e.Value
+	}
+	if prefix, inst, ok := strings.Cut(src.Name, "@"); ok {
+		return "systemd-" + prefix + "_" + inst // systemd-%p_%i of the instance
 	}
 	return "systemd-" + src.Name
 }
@@ -47,8 +53,18 @@ func refKind(s string) string {
 	return ""
 }
 
+// hostPath resolves a relative host path (./x, ../x) against the directory
+// of the file that names it, as Quadlet does.
+func (c *plan) hostPath(p string) string {
+	if p == "." || p == ".." || strings.HasPrefix(p, "./") || strings.HasPrefix(p, "../") {
+		return filepath.Join(filepath.Dir(c.src.Path), p)
+	}
+	return p
+}
+
 func applyVolume(c *plan, e unitfile.Entry) error {
 	src, rest, _ := strings.Cut(e.Value, ":")
+	src = c.hostPath(src)
 	if refKind(src) == KindVolume {
 		name, err := c.resolve(src)
 		if err != nil {
@@ -65,14 +81,24 @@ func applyVolume(c *plan, e unitfile.Entry) error {
 
 func applyMount(c *plan, e unitfile.Entry) error {
 	fields := strings.Split(e.Value, ",")
+	kind := "volume" // docker's default type
+	for _, f := range fields {
+		if v, ok := strings.CutPrefix(f, "type="); ok {
+			kind = v
+		}
+	}
 	for i, f := range fields {
 		k, v, ok := strings.Cut(f, "=")
-		if ok && (k == "source" || k == "src") && refKind(v) == KindVolume {
+		switch {
+		case !ok || k != "source" && k != "src":
+		case kind == "volume" && refKind(v) == KindVolume:
 			name, err := c.resolve(v)
 			if err != nil {
 				return err
 			}
 			fields[i] = k + "=" + name
+		case kind == "bind":
+			fields[i] = k + "=" + c.hostPath(v)
 		}
 	}
 	c.flag("--mount", strings.Join(fields, ","))
@@ -80,7 +106,10 @@ func applyMount(c *plan, e unitfile.Entry) error {
 }
 
 func applyNetwork(c *plan, e unitfile.Entry) error {
-	v := e.Value
+	v, opts, _ := strings.Cut(e.Value, ":")
+	if refKind(v) != KindNetwork || opts == "" {
+		v, opts = e.Value, ""
+	}
 	switch refKind(v) {
 	case KindNetwork:
 		name, err := c.resolve(v)
@@ -88,6 +117,9 @@ func applyNetwork(c *plan, e unitfile.Entry) error {
 			return err
 		}
 		v = name
+		if opts != "" {
+			v = "name=" + name + "," + opts // docker 25's long form
+		}
 	case KindContainer:
 		name, err := c.resolve(v)
 		if err != nil {

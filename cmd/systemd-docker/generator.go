@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path"
+	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/systemd-docker/systemd-docker/supervisor"
 	"github.com/systemd-docker/systemd-docker/supervisor/unit"
@@ -55,15 +59,17 @@ func runGenerator(o generatorOptions, environ []string, stdout, stderr io.Writer
 		fmt.Fprintf(stderr, "%s: cannot find its own binary for ExecStart=: %v\n", generatorName, err)
 		return 1
 	}
-	dirs := unitgen.SearchPath(unit.Getenv(environ, unitgen.SearchPathEnv))
-	var srcs []*unitgen.Source
+	dirs := absolute(unitgen.SearchPath(unit.Getenv(environ, unitgen.SearchPathEnv)))
+	var srcs, known []*unitgen.Source
 	var probs []unitgen.Problem
 	if len(o.Files) > 0 {
-		srcs, probs = unitgen.LoadFiles(o.Files, dirs)
+		files := absolute(o.Files)
+		srcs, probs = unitgen.LoadFiles(files, dirs)
+		known, _ = unitgen.Load(append(dirsOf(files), dirs...)) // what the files may refer to
 	} else {
 		srcs, probs = unitgen.Load(dirs)
 	}
-	units, more := unitgen.Generate(srcs, unitgen.Options{Binary: exe})
+	units, more := unitgen.Generate(srcs, unitgen.Options{Binary: exe, Known: known})
 	probs = append(probs, more...)
 	if o.DryRun {
 		if err := unitgen.Print(stdout, units); err != nil {
@@ -79,20 +85,42 @@ func runGenerator(o generatorOptions, environ []string, stdout, stderr io.Writer
 	return 0
 }
 
-// report writes each problem to stderr and, for systemd, to /dev/kmsg.
-func report(probs []unitgen.Problem, stderr io.Writer, kmsg bool) {
-	var k io.WriteCloser
-	if kmsg && len(probs) > 0 {
-		if f, err := os.OpenFile("/dev/kmsg", os.O_WRONLY, 0); err == nil {
-			k = f
-			defer k.Close()
+// report writes each problem to stderr and, for systemd, to its log: the
+// kernel log (/dev/kmsg, which journald reads), or where there is none (a
+// container: systemd-nspawn gives none) journald's native socket, which
+// exists once journald runs (at a daemon-reload, not early in boot).
+// systemd runs generators with PID 1's stdout and stderr, /dev/null once
+// booted, so the line on stderr only reaches someone running the generator
+// by hand. The socket write has a short deadline: a generator must not hold
+// up PID 1 waiting for a service.
+func report(probs []unitgen.Problem, stderr io.Writer, syslog bool) {
+	var kmsg io.WriteCloser
+	var journal *net.UnixConn
+	if syslog && len(probs) > 0 {
+		if st, err := os.Stat("/dev/kmsg"); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			if f, err := os.OpenFile("/dev/kmsg", os.O_WRONLY, 0); err == nil {
+				kmsg = f
+				defer kmsg.Close()
+			}
+		}
+		if kmsg == nil {
+			if c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: "/run/systemd/journal/socket", Net: "unixgram"}); err == nil {
+				journal = c
+				defer journal.Close()
+				_ = journal.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+			}
 		}
 	}
 	for _, p := range probs {
 		line := strings.ReplaceAll(p.Error(), "\n", " ")
 		fmt.Fprintf(stderr, "%s: %s\n", generatorName, line)
-		if k != nil {
-			fmt.Fprintf(k, "<3>%s[%d]: %s\n", generatorName, os.Getpid(), line) // one record per write
+		switch {
+		case kmsg != nil:
+			fmt.Fprintf(kmsg, "<3>%s[%d]: %s\n", generatorName, os.Getpid(), line) // one record per write
+		case journal != nil:
+			// sd_journal_send(3)'s native protocol, one datagram per
+			// entry; the line has no newline left.
+			_, _ = fmt.Fprintf(journal, "PRIORITY=3\nSYSLOG_IDENTIFIER=%s\nSYSLOG_PID=%d\nMESSAGE=%s\n", generatorName, os.Getpid(), line)
 		}
 	}
 }
@@ -128,4 +156,27 @@ func runCleanup(unitName, name string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "removed container %s, left behind by %s\n", name, unitName)
 	}
 	return 0
+}
+
+// dirsOf lists the directories of files, each once.
+func dirsOf(files []string) []string {
+	var dirs []string
+	for _, f := range files {
+		if d := filepath.Dir(f); !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
+}
+
+// absolute makes paths absolute: SourcePath= must be.
+func absolute(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = p
+		if a, err := filepath.Abs(p); err == nil {
+			out[i] = a
+		}
+	}
+	return out
 }
