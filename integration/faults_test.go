@@ -66,6 +66,23 @@ func hfWrapperPids(t *testing.T, b *box.Box, unit string) []int {
 	return out
 }
 
+// killSupervisor SIGKILLs the one systemd-docker process in unit's cgroup
+// and waits until it is gone.
+func killSupervisor(t *testing.T, b *box.Box, unit string) {
+	t.Helper()
+	wp := hfWrapperPids(t, b, unit)
+	if len(wp) != 1 {
+		t.Fatalf("systemd-docker processes in %s's cgroup: %v, want one", unit, wp)
+	}
+	if _, stderr, err := b.Exec("kill", "-9", strconv.Itoa(wp[0])); err != nil {
+		t.Fatalf("kill -9 %d: %v: %s", wp[0], err, stderr)
+	}
+	waitFor(t, shortWait, "the killed systemd-docker to be gone", func() bool {
+		_, _, err := b.Exec("test", "-e", "/proc/"+strconv.Itoa(wp[0]))
+		return err != nil
+	})
+}
+
 // hfNotifyDir is the host directory of the --notify socket mounted into the container.
 func hfNotifyDir(t *testing.T, b *box.Box, name string) string {
 	t.Helper()
@@ -91,17 +108,7 @@ func TestFaultWrapperKilled(t *testing.T) {
 		pid := checkMainPID(t, b, unit)
 		id := containerID(t, b, unit)
 		oldNotify := hfNotifyDir(t, b, unit)
-		wp := hfWrapperPids(t, b, unit)
-		if len(wp) != 1 {
-			t.Fatalf("systemd-docker processes in %s's cgroup: %v, want one", unit, wp)
-		}
-		if _, stderr, err := b.Exec("kill", "-9", strconv.Itoa(wp[0])); err != nil {
-			t.Fatalf("kill -9 %d: %v: %s", wp[0], err, stderr)
-		}
-		waitFor(t, shortWait, "the killed systemd-docker to be gone", func() bool {
-			_, _, err := b.Exec("test", "-e", "/proc/"+strconv.Itoa(wp[0]))
-			return err != nil
-		})
+		killSupervisor(t, b, unit)
 		time.Sleep(3 * time.Second) // give systemd and docker a chance to react wrongly
 		if st := b.Show(unit, "ActiveState"); st != "active" {
 			t.Fatalf("ActiveState = %q after SIGKILL of systemd-docker, want active (Result=%s)", st, b.Show(unit, "Result"))

@@ -361,3 +361,19 @@ func lines(s string) []string {
 }
 
 func hasLine(s, line string) bool { return slices.Contains(lines(s), line) }
+
+// checkInUnitCgroup fails t unless pid is in unit's cgroup.
+func checkInUnitCgroup(t *testing.T, b *box.Box, unit string, pid int) {
+	t.Helper()
+	cg := b.Show(unit, "ControlGroup")
+	if cg == "" {
+		t.Fatalf("%s has no ControlGroup", unit)
+	}
+	procs, err := b.CgroupProcs(cg)
+	if err != nil {
+		t.Fatalf("read %s: %v", b.CgroupProcsFile(cg), err)
+	}
+	if !slices.Contains(procs, pid) {
+		t.Errorf("%s: container pid %d not in %s (has %v)", unit, pid, b.CgroupProcsFile(cg), procs)
+	}
+}

@@ -6,7 +6,6 @@ package integration
 
 import (
 	"context"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -68,17 +67,7 @@ func TestUnitStart(t *testing.T) {
 		}
 		pid := checkMainPID(t, b, unit)
 
-		cg := b.Show(unit, "ControlGroup")
-		if cg == "" {
-			t.Fatalf("unit %s has no ControlGroup", unit)
-		}
-		procs, err := b.CgroupProcs(cg)
-		if err != nil {
-			t.Fatalf("read %s: %v", b.CgroupProcsFile(cg), err)
-		}
-		if !slices.Contains(procs, pid) {
-			t.Errorf("container pid %d not in %s (has %v)", pid, b.CgroupProcsFile(cg), procs)
-		}
+		checkInUnitCgroup(t, b, unit, pid)
 		status, _ := b.Systemctl("status", "-l", unit) // exit status 0 only when active; we read the text
 		if !strings.Contains(status, strconv.Itoa(pid)) {
 			t.Errorf("systemctl status does not list the container pid %d:\n%s", pid, status)

@@ -85,14 +85,18 @@ func runGenerator(o generatorOptions, environ []string, stdout, stderr io.Writer
 	return 0
 }
 
+// journalBudget bounds all of report's writes to journald.
+const journalBudget = 2 * time.Second
+
 // report writes each problem to stderr and, for systemd, to its log: the
 // kernel log (/dev/kmsg, which journald reads), or where there is none (a
 // container: systemd-nspawn gives none) journald's native socket, which
 // exists once journald runs (at a daemon-reload, not early in boot).
 // systemd runs generators with PID 1's stdout and stderr, /dev/null once
 // booted, so the line on stderr only reaches someone running the generator
-// by hand. The socket write has a short deadline: a generator must not hold
-// up PID 1 waiting for a service.
+// by hand. The socket writes share one deadline, journalBudget: a
+// generator must not hold up PID 1 waiting for a service, but a busy
+// journald takes its time (with 100 ms, a line was lost at load 20).
 func report(probs []unitgen.Problem, stderr io.Writer, syslog bool) {
 	var kmsg io.WriteCloser
 	var journal *net.UnixConn
@@ -107,7 +111,7 @@ func report(probs []unitgen.Problem, stderr io.Writer, syslog bool) {
 			if c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: "/run/systemd/journal/socket", Net: "unixgram"}); err == nil {
 				journal = c
 				defer journal.Close()
-				_ = journal.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+				_ = journal.SetWriteDeadline(time.Now().Add(journalBudget))
 			}
 		}
 	}
