@@ -184,13 +184,24 @@ func asProblem(path string, err error) Problem {
 }
 
 // dropIns lists the drop-in files of src in the order they apply (by file
-// name): from KIND.d/, TEMPLATE.KIND.d/ and NAME.KIND.d/ in every search
-// directory; of two with the same file name, the one in the more specific
+// name): from NAME.KIND.d/, TEMPLATE.KIND.d/, the dash prefixes'
+// PREFIX-.KIND.d/ and KIND.d/ in every search directory; of two with the same file name, the one in the more specific
 // directory, then the earlier search directory, wins.
 func dropIns(tree searchTree, src *Source) []string {
 	names := []string{src.Name + "." + src.Kind + ".d"}
-	if tmpl, inst, ok := src.template(); ok && inst != "" {
-		names = append(names, tmpl+"."+src.Kind+".d")
+	base := src.Name
+	if tmpl, inst, ok := src.template(); ok {
+		if inst != "" {
+			names = append(names, tmpl+"."+src.Kind+".d")
+		}
+		base = strings.TrimSuffix(tmpl, "@")
+	}
+	// As systemd does for units: foo-bar-baz also reads foo-bar-.KIND.d
+	// and foo-.KIND.d, the longer prefix first.
+	for i := len(base) - 1; i > 0; i-- {
+		if base[i-1] == '-' {
+			names = append(names, base[:i]+"."+src.Kind+".d")
+		}
 	}
 	names = append(names, src.Kind+".d")
 	chosen := map[string]string{}
