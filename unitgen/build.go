@@ -64,6 +64,7 @@ func build(src *Source, all map[string]*Source, opts Options) (Unit, []Problem) 
 	case KindNetwork:
 		out = c.createUnit([]string{"network", "create"}, &ps)
 	case KindVolume:
+		c.checkDevice(&ps)
 		out = c.createUnit([]string{"volume", "create"}, &ps)
 	}
 	links := c.installLinks(&ps)

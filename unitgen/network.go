@@ -68,3 +68,16 @@ func applyCopy(_ *plan, e unitfile.Entry) error {
 	}
 	return err
 }
+
+// checkDevice: the local driver mounts Device= with Type= and Options=;
+// without a device they mean nothing (Quadlet refuses them too).
+func (c *plan) checkDevice(ps *problems) {
+	if _, ok := c.keys["Device"]; ok {
+		return
+	}
+	for _, k := range []string{"Type", "Options"} {
+		if e, ok := c.keys[k]; ok {
+			ps.add(e, "needs Device=: the local driver mounts DEVICE of this type with these options")
+		}
+	}
+}
