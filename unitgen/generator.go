@@ -23,7 +23,7 @@ func Write(dir string, units []Unit) []Problem {
 }
 
 func writeUnit(dir string, u Unit) error {
-	if err := os.WriteFile(filepath.Join(dir, u.Name), []byte(u.Text), 0o644); err != nil {
+	if err := writeFile(filepath.Join(dir, u.Name), []byte(u.Text)); err != nil {
 		return err
 	}
 	for _, l := range u.Links {

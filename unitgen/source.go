@@ -168,7 +168,7 @@ func loadOne(tree searchTree, path string) (*Source, []Problem) {
 }
 
 func parseFile(path string) (*unitfile.File, error) {
-	b, err := os.ReadFile(path)
+	b, err := readFile(path)
 	if err != nil {
 		return nil, err
 	}
