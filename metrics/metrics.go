@@ -2,8 +2,8 @@
 // writes them for node_exporter's textfile collector (--metrics-dir).
 //
 // Every series is named systemd_docker_* and carries the constant label
-// unit="<unit>". The metrics live in a registry of their own, never in the
-// global default one.
+// unit="<unit>". The text format is written here (family.go): no client
+// library, and so no global registry.
 package metrics
 
 import (
@@ -13,10 +13,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
 
 	"github.com/systemd-docker/systemd-docker/states"
 )
@@ -36,34 +32,35 @@ var stateDurationBuckets = []float64{
 // use, and are no-ops on a nil *Metrics, so callers without --metrics-dir
 // need no checks.
 type Metrics struct {
-	now func() time.Time
-	reg *prometheus.Registry
+	now  func() time.Time
+	unit string // the unit label's value, valid UTF-8
 	// file is FileName(unit), computed once.
 	file string
 
-	// mu makes multi-series updates (state, health) atomic with respect to
-	// Gather, and guards current, entered and failures.
+	// mu guards everything below: every update, and the write, which so
+	// never sees half of a Transition or Health.
 	mu      sync.Mutex
 	current states.State
 	entered time.Time
 	// failures holds the kinds of write failures NewFailure has seen.
 	failures map[string]bool
 
-	state         *prometheus.GaugeVec
-	transitions   *prometheus.CounterVec
-	stateDuration *prometheus.HistogramVec
-	startTime     prometheus.Gauge
-	exitCode      prometheus.Gauge
-	restarts      prometheus.Counter
-	oomKills      prometheus.Counter
-	health        *prometheus.GaugeVec
-	pingsSent     prometheus.Counter
-	pingsSkipped  prometheus.Counter
-	pullSeconds   prometheus.Gauge
-	logBytes      *prometheus.CounterVec
-	stdoutBytes   prometheus.Counter // pre-resolved, for LogBytes' hot path
-	stderrBytes   prometheus.Counter
-	pidsMigrated  prometheus.Counter
+	families      []*family
+	state         *family
+	transitions   *family
+	stateDuration *family
+	health        *family
+	logBytes      *family
+	startTime     *series
+	exitCode      *series
+	restarts      *series
+	oomKills      *series
+	pingsSent     *series
+	pingsSkipped  *series
+	pullSeconds   *series
+	stdoutBytes   *series // pre-resolved, for LogBytes' hot path
+	stderrBytes   *series
+	pidsMigrated  *series
 }
 
 // New returns the metrics of unit, in the Lookup state entered now(). now
@@ -75,87 +72,68 @@ func New(unit string, now func() time.Time) *Metrics {
 	}
 	m := &Metrics{
 		now:     now,
-		reg:     prometheus.NewRegistry(),
+		unit:    strings.ToValidUTF8(unit, "\uFFFD"),
 		file:    FileName(unit),
 		current: states.Lookup,
 		entered: now(),
 	}
-	// Label values must be valid UTF-8, or Gather fails.
-	r := prometheus.WrapRegistererWith(prometheus.Labels{"unit": strings.ToValidUTF8(unit, "\uFFFD")}, m.reg)
-
-	m.state = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: namespace, Name: "state",
-		Help: "Lifecycle state of the supervisor: 1 for the current state, 0 for the others.",
-	}, []string{"state"})
-	m.transitions = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: namespace, Name: "transitions_total",
-		Help: "State machine transitions taken, by source state, destination state and event.",
-	}, []string{"from", "to", "event"})
-	m.stateDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Namespace: namespace, Name: "state_duration_seconds",
-		Help:    "Time spent in a state, observed when the state is left.",
-		Buckets: stateDurationBuckets,
-	}, []string{"state"})
-	m.startTime = prometheus.NewGauge(prometheus.GaugeOpts{
-		Namespace: namespace, Name: "container_start_time_seconds",
-		Help: "Unix time the container started at; 0 until known.",
-	})
-	m.exitCode = prometheus.NewGauge(prometheus.GaugeOpts{
-		Namespace: namespace, Name: "exit_code",
-		Help: "Exit code of the container; -1 until it has exited.",
-	})
-	m.restarts = prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: namespace, Name: "restarts_total",
-		Help: "Restarts of the container by Docker (an operator's docker restart) seen while supervising.",
-	})
-	m.oomKills = prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: namespace, Name: "oom_kills_total",
-		Help: "Container exits caused by the out-of-memory killer.",
-	})
-	m.health = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: namespace, Name: "health_status",
-		Help: "Docker health status of the container: 1 for the current status, 0 for the others; all 0 until known.",
-	}, []string{"status"})
-	pings := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: namespace, Name: "watchdog_pings_total",
-		Help: "systemd watchdog pings, by result: sent, or skipped (due but not sent).",
-	}, []string{"result"})
-	m.pullSeconds = prometheus.NewGauge(prometheus.GaugeOpts{
-		Namespace: namespace, Name: "image_pull_seconds",
-		Help: "Duration of the last image pull, in seconds; 0 if none.",
-	})
-	m.logBytes = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: namespace, Name: "log_bytes_total",
-		Help: "Bytes of container output copied, by stream.",
-	}, []string{"stream"})
-	m.pidsMigrated = prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: namespace, Name: "pids_migrated_total",
-		Help: "Container processes moved into the unit's cgroups.",
-	})
-
-	r.MustRegister(m.state, m.transitions, m.stateDuration, m.startTime, m.exitCode,
-		m.restarts, m.oomKills, m.health, pings, m.pullSeconds, m.logBytes, m.pidsMigrated)
-
+	m.newFamilies()
 	// Create every known series up front, so that they exist (at 0) before
 	// their first event and rate()/increase() see the first one.
 	for _, s := range states.AllStates {
-		m.state.WithLabelValues(string(s))
+		m.state.with(string(s))
 	}
-	m.state.WithLabelValues(string(states.Lookup)).Set(1)
+	m.state.with(string(states.Lookup)).v = 1
 	for _, t := range states.Transitions {
 		for _, from := range t.From {
-			m.transitions.WithLabelValues(string(from), string(t.To), string(t.Event))
+			m.transitions.with(string(from), string(t.To), string(t.Event))
 		}
 	}
 	for _, s := range healthStatuses {
-		m.health.WithLabelValues(s)
+		m.health.with(s)
 	}
-	m.exitCode.Set(-1)
-	m.pingsSent = pings.WithLabelValues("sent")
-	m.pingsSkipped = pings.WithLabelValues("skipped")
-	m.stdoutBytes = m.logBytes.WithLabelValues("stdout")
-	m.stderrBytes = m.logBytes.WithLabelValues("stderr")
+	m.exitCode.v = -1
+	m.stdoutBytes = m.logBytes.with("stdout")
+	m.stderrBytes = m.logBytes.with("stderr")
 	return m
+}
+
+// newFamilies makes m's families: every series, its name, type and help.
+func (m *Metrics) newFamilies() {
+	single := func(name, kind, help string) *series {
+		f := newFamily(name, kind, help)
+		m.families = append(m.families, f)
+		return f.with()
+	}
+	vec := func(name, kind, help string, labels ...string) *family {
+		f := newFamily(name, kind, help, labels...)
+		m.families = append(m.families, f)
+		return f
+	}
+	m.state = vec("state", "gauge", "Lifecycle state of the supervisor: 1 for the current state, 0 for the others.", "state")
+	m.transitions = vec("transitions_total", "counter", "State machine transitions taken, by source state, destination state and event.", "from", "to", "event")
+	m.stateDuration = vec("state_duration_seconds", "histogram", "Time spent in a state, observed when the state is left.", "state")
+	m.stateDuration.buckets = stateDurationBuckets
+	m.startTime = single("container_start_time_seconds", "gauge", "Unix time the container started at; 0 until known.")
+	m.exitCode = single("exit_code", "gauge", "Exit code of the container; -1 until it has exited.")
+	m.restarts = single("restarts_total", "counter", "Restarts of the container by Docker (an operator's docker restart) seen while supervising.")
+	m.oomKills = single("oom_kills_total", "counter", "Container exits caused by the out-of-memory killer.")
+	m.health = vec("health_status", "gauge", "Docker health status of the container: 1 for the current status, 0 for the others; all 0 until known.", "status")
+	pings := vec("watchdog_pings_total", "counter", "systemd watchdog pings, by result: sent, or skipped (due but not sent).", "result")
+	m.pingsSent, m.pingsSkipped = pings.with("sent"), pings.with("skipped")
+	m.pullSeconds = single("image_pull_seconds", "gauge", "Duration of the last image pull, in seconds; 0 if none.")
+	m.logBytes = vec("log_bytes_total", "counter", "Bytes of container output copied, by stream.", "stream")
+	m.pidsMigrated = single("pids_migrated_total", "counter", "Container processes moved into the unit's cgroups.")
+}
+
+// set sets s to v, or adds v when add, under m.mu.
+func (m *Metrics) set(s *series, v float64, add bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if add {
+		v += s.v
+	}
+	s.v = v
 }
 
 // Transition records t: the state gauge moves to t.To, the transitions
@@ -173,13 +151,13 @@ func (m *Metrics) Transition(t states.Transition) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	d := max(at.Sub(m.entered), 0)
-	m.stateDuration.WithLabelValues(string(t.From)).Observe(d.Seconds())
-	m.transitions.WithLabelValues(string(t.From), string(t.To), string(t.Event)).Inc()
+	m.stateDuration.observe(m.stateDuration.with(string(t.From)), d.Seconds())
+	m.transitions.with(string(t.From), string(t.To), string(t.Event)).v++
 	// Clear the state we believe is current, and t.From should an
 	// observer have missed a transition.
-	m.state.WithLabelValues(string(m.current)).Set(0)
-	m.state.WithLabelValues(string(t.From)).Set(0)
-	m.state.WithLabelValues(string(t.To)).Set(1)
+	m.state.with(string(m.current)).v = 0
+	m.state.with(string(t.From)).v = 0
+	m.state.with(string(t.To)).v = 1
 	m.current, m.entered = t.To, at
 }
 
@@ -188,7 +166,7 @@ func (m *Metrics) ContainerStarted(at time.Time) {
 	if m == nil {
 		return
 	}
-	m.startTime.Set(float64(at.UnixNano()) / 1e9)
+	m.set(m.startTime, float64(at.UnixNano())/1e9, false)
 }
 
 // Exited records the container's exit code, and counts an OOM kill if oom.
@@ -196,9 +174,9 @@ func (m *Metrics) Exited(code int, oom bool) {
 	if m == nil {
 		return
 	}
-	m.exitCode.Set(float64(code))
+	m.set(m.exitCode, float64(code), false)
 	if oom {
-		m.oomKills.Inc()
+		m.set(m.oomKills, 1, true)
 	}
 }
 
@@ -207,7 +185,7 @@ func (m *Metrics) Restart() {
 	if m == nil {
 		return
 	}
-	m.restarts.Inc()
+	m.set(m.restarts, 1, true)
 }
 
 // Health records Docker's health status of the container: "starting",
@@ -227,7 +205,7 @@ func (m *Metrics) Health(status string) {
 		if s == status {
 			v = 1
 		}
-		m.health.WithLabelValues(s).Set(v)
+		m.health.with(s).v = v
 	}
 }
 
@@ -237,9 +215,9 @@ func (m *Metrics) WatchdogPing(sent bool) {
 		return
 	}
 	if sent {
-		m.pingsSent.Inc()
+		m.set(m.pingsSent, 1, true)
 	} else {
-		m.pingsSkipped.Inc()
+		m.set(m.pingsSkipped, 1, true)
 	}
 }
 
@@ -248,7 +226,7 @@ func (m *Metrics) PullSeconds(d time.Duration) {
 	if m == nil {
 		return
 	}
-	m.pullSeconds.Set(d.Seconds())
+	m.set(m.pullSeconds, d.Seconds(), false)
 }
 
 // LogBytes counts n bytes of container output on stream ("stdout" or
@@ -261,11 +239,13 @@ func (m *Metrics) LogBytes(stream string, n int) {
 	}
 	switch stream {
 	case "stdout":
-		m.stdoutBytes.Add(float64(n))
+		m.set(m.stdoutBytes, float64(n), true)
 	case "stderr":
-		m.stderrBytes.Add(float64(n))
+		m.set(m.stderrBytes, float64(n), true)
 	default:
-		m.logBytes.WithLabelValues(stream).Add(float64(n))
+		m.mu.Lock()
+		m.logBytes.with(stream).v += float64(n)
+		m.mu.Unlock()
 	}
 }
 
@@ -275,17 +255,15 @@ func (m *Metrics) PidsMigrated(n int) {
 	if m == nil || n <= 0 {
 		return
 	}
-	m.pidsMigrated.Add(float64(n))
+	m.set(m.pidsMigrated, float64(n), true)
 }
 
-// Gatherer returns the gatherer of m's registry (only m's series: no Go or
-// process collectors). A gather never sees a half-done Transition or Health.
-func (m *Metrics) Gatherer() prometheus.Gatherer {
-	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		return m.reg.Gather()
-	})
+// Encode writes the metrics in the text format, families sorted by
+// name, series by label values, without timestamps.
+func (m *Metrics) Encode(w io.Writer) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return writeFamilies(w, m.unit, m.families)
 }
 
 // WriteFile writes the metrics in the text format to dir/FileName(unit),
@@ -299,20 +277,7 @@ func (m *Metrics) WriteFile(dir string) error {
 		return nil
 	}
 	path := filepath.Join(dir, m.file)
-	mfs, err := m.Gatherer().Gather()
-	if err == nil {
-		err = writeTextfile(dir, m.file, func(w io.Writer) error {
-			for _, mf := range mfs {
-				if _, err := expfmt.MetricFamilyToText(w, mf); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	} else {
-		err = &stepError{"gather", err}
-	}
-	if err != nil {
+	if err := writeTextfile(dir, m.file, m.Encode); err != nil {
 		return fmt.Errorf("metrics: writing %s: %w", path, err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package metrics
 import (
 	"bytes"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -301,22 +302,26 @@ func TestHealth(t *testing.T) {
 		{"bogus", ""},
 	} {
 		m.Health(tt.status)
-		mfs, err := m.Gatherer().Gather()
+		var out bytes.Buffer
+		if err := m.Encode(&out); err != nil {
+			t.Fatal(err)
+		}
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		mfs, err := p.TextToMetricFamilies(&out)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, mf := range mfs {
-			if mf.GetName() != "systemd_docker_health_status" {
-				continue
+		mf := mfs["systemd_docker_health_status"]
+		if mf == nil || len(mf.Metric) != len(healthStatuses) {
+			t.Fatalf("after Health(%q): health_status %v, want one series per status", tt.status, mf)
+		}
+		for _, s := range mf.Metric {
+			want := 0.0
+			if label(s, "status") == tt.want {
+				want = 1
 			}
-			for _, s := range mf.Metric {
-				want := 0.0
-				if label(s, "status") == tt.want {
-					want = 1
-				}
-				if v := s.GetGauge().GetValue(); v != want {
-					t.Errorf("after Health(%q): %s = %v, want %v", tt.status, label(s, "status"), v, want)
-				}
+			if v := s.GetGauge().GetValue(); v != want {
+				t.Errorf("after Health(%q): %s = %v, want %v", tt.status, label(s, "status"), v, want)
 			}
 		}
 	}
@@ -374,5 +379,38 @@ func BenchmarkLogBytes(b *testing.B) {
 	}
 	if a := testing.AllocsPerRun(100, func() { m.LogBytes("stdout", 1) }); a != 0 {
 		b.Errorf("LogBytes allocates %v times per call", a)
+	}
+}
+
+// The text format's escapes and the histogram's +Inf bucket, as a parser
+// reads them: a unit name with a quote, a backslash, a newline and a byte
+// that is not UTF-8, and a state that lasted longer than the last bucket.
+func TestEncodeEscapesAndOverflow(t *testing.T) {
+	c := newClock()
+	m := New("a\"b\\c\nd\xff", c.now)
+	step(m, c, states.Lookup, states.Create, states.EvNotFound, 2*time.Hour)
+	var out bytes.Buffer
+	if err := m.Encode(&out); err != nil {
+		t.Fatal(err)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := p.TextToMetricFamilies(bytes.NewReader(out.Bytes()))
+	if err != nil {
+		t.Fatalf("output does not parse: %v\n%s", err, out.String())
+	}
+	for name, mf := range mfs {
+		for _, s := range mf.Metric {
+			if got := label(s, "unit"); got != "a\"b\\c\nd\uFFFD" {
+				t.Fatalf("%s: unit label %q", name, got)
+			}
+		}
+	}
+	h := mfs["systemd_docker_state_duration_seconds"].GetMetric()[0].GetHistogram()
+	b := h.GetBucket()
+	hour, inf := b[len(b)-2], b[len(b)-1]
+	if h.GetSampleCount() != 1 || h.GetSampleSum() != 7200 || hour.GetUpperBound() != 3600 || hour.GetCumulativeCount() != 0 ||
+		!math.IsInf(inf.GetUpperBound(), 1) || inf.GetCumulativeCount() != 1 {
+		t.Errorf("histogram: count %d sum %v, buckets %v; want 1, 7200, le=3600 count 0, le=+Inf count 1",
+			h.GetSampleCount(), h.GetSampleSum(), b[len(b)-2:])
 	}
 }

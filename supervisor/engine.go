@@ -201,20 +201,15 @@ func (s *supervisor) observe(t states.Transition, f *states.Facts) {
 }
 
 // startWatchers starts, on entering a state, what watches it: the pull
-// keeper and the stop-timeout check while creating, Docker's events from
-// the start, the pidfd and the watchdog for each new process.
+// keeper while creating, Docker's events from the start, the pidfd and
+// the watchdog for each new process.
 func (s *supervisor) startWatchers(t states.Transition, f *states.Facts) {
-	spec := s.machine.Spec()
 	if t.From == states.Create {
 		s.pullDone()
 	}
 	switch t.To {
 	case states.Create:
-		// Beside create, which mostly waits for the daemon: the check is
-		// done before the container idles, so it never wakes us then (it
-		// has a deadline of its own, and is not cut short when create
-		// ends first); the pull keeper's work ends with create.
-		s.startJob(func() { s.unit.CheckStopTimeout(s.jobs.ctx, s.log, spec.StopTimeout) })
+		// The pull keeper's work ends with create.
 		ctx, done := context.WithCancel(s.jobs.ctx)
 		s.pullDone = done
 		if p := s.ports.pull; p != nil {
@@ -260,11 +255,20 @@ func (s *supervisor) announce(t states.Transition, f *states.Facts) {
 		s.log.Info("docker restarted the container: supervising its new process")
 	case t.To == states.Watch:
 		s.log.Info("container running", zap.String("container", states.ShortID(f.ContainerID)), zap.Int("pid", f.Pid))
-		// Starting up is over; what it allocated is garbage. Return it to
-		// the kernel now, rather than have the scavenger wake us for it
-		// while the container idles.
-		debug.FreeOSMemory()
+		if t.From == states.Notify && f.Restarts == 0 {
+			s.startJob(s.settle)
+		}
 	}
+}
+
+// settle does, once the unit is ready, what start-up leaves: the check
+// of TimeoutStopSec= (a systemctl process: after READY=1, not beside
+// docker create, whose CPU it took), then the return of start-up's
+// garbage to the kernel, so the scavenger does not wake us for it while
+// the container idles. The check has a deadline of its own.
+func (s *supervisor) settle() {
+	s.unit.CheckStopTimeout(s.jobs.ctx, s.log, s.machine.Spec().StopTimeout)
+	debug.FreeOSMemory()
 }
 
 // report logs how the container ended, once.

@@ -39,26 +39,63 @@ type Adapter struct {
 	// pulled is how long the last Create took when its image was not
 	// present before: the time the pull cost.
 	pulled time.Duration
+	// reached is closed once the first contact (a ping) has ended;
+	// unreached is then its failure, a *DaemonError, or nil.
+	reached   chan struct{}
+	unreached error
 }
 
 // New connects as the docker CLI would ($DOCKER_HOST, $DOCKER_CERT_PATH …)
-// and checks that the daemon answers within timeout.
+// and starts the first contact with the daemon, a ping bounded by timeout
+// that negotiates the API version. It does not wait for the answer: docker
+// create, which pings for itself, can start meanwhile. Reached tells how
+// the contact went; Inspect and Create report a daemon that did not answer
+// it as a *DaemonError.
 func New(ctx context.Context, cli *CLI, timeout time.Duration) (*Adapter, error) {
 	api, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w; check DOCKER_HOST", err)
 	}
-	a := &Adapter{api: api, cli: cli}
-	pctx, cancel := context.WithTimeout(ctx, timeout)
+	a := &Adapter{api: api, cli: cli, reached: make(chan struct{})}
+	go a.ping(ctx, timeout)
+	return a, nil
+}
+
+func (a *Adapter) ping(ctx context.Context, timeout time.Duration) {
+	defer close(a.reached)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	ping, err := api.Ping(pctx)
+	p, err := a.api.Ping(ctx)
 	if err != nil {
-		api.Close()
-		return nil, &DaemonError{Host: api.DaemonHost(), Err: err}
+		a.unreached = &DaemonError{Host: a.api.DaemonHost(), Err: err}
+		return
 	}
 	// Negotiate from this answer, or the first request would ping again.
-	api.NegotiateAPIVersionPing(ping)
-	return a, nil
+	a.api.NegotiateAPIVersionPing(p)
+}
+
+// Reached waits for the first contact with the daemon and returns its
+// failure (a *DaemonError), or nil once the daemon answered.
+func (a *Adapter) Reached(ctx context.Context) error {
+	select {
+	case <-a.reached:
+		return a.unreached
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// unanswered returns err, or the *DaemonError of a first contact that
+// failed: what went wrong with the daemon, not with one request to it.
+func (a *Adapter) unanswered(err error) error {
+	if err == nil {
+		return nil
+	}
+	<-a.reached // within the ping's timeout
+	if a.unreached != nil {
+		return a.unreached
+	}
+	return err
 }
 
 // DaemonError says that the daemon did not answer.
@@ -109,6 +146,9 @@ func notFound(err error) error {
 func (a *Adapter) Inspect(ctx context.Context, nameOrID string) (states.Container, error) {
 	ctx, cancel := call(ctx)
 	defer cancel()
+	if err := a.Reached(ctx); err != nil {
+		return states.Container{}, err
+	}
 	r, err := a.api.ContainerInspect(ctx, nameOrID)
 	if err != nil {
 		return states.Container{}, notFound(err)
@@ -136,20 +176,30 @@ func fromInspect(r container.InspectResponse) states.Container {
 	return c
 }
 
-// Create implements states.Docker through the docker CLI.
+// Create implements states.Docker through the docker CLI. The CLI starts
+// at once, beside our first contact with the daemon; if that contact
+// fails, the CLI is stopped and the failure is the error.
 func (a *Adapter) Create(ctx context.Context, spec states.CreateSpec) (string, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		if err := a.Reached(ctx); err != nil {
+			cancel(err)
+		}
+	}()
 	if !a.MeasurePull {
-		return a.cli.Create(ctx, spec)
+		id, err := a.cli.Create(ctx, spec)
+		return id, a.unanswered(err)
 	}
-	ictx, cancel := call(ctx)
+	ictx, icancel := call(ctx)
 	_, err := a.api.ImageInspect(ictx, spec.Image)
-	cancel()
+	icancel()
 	start := time.Now()
 	id, cerr := a.cli.Create(ctx, spec)
 	if err != nil && cerrdefs.IsNotFound(err) {
 		a.pulled = time.Since(start)
 	}
-	return id, cerr
+	return id, a.unanswered(cerr)
 }
 
 // PullDuration is how long the last Create took when it had to pull its

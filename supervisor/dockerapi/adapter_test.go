@@ -1,11 +1,13 @@
 package dockerapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -90,23 +92,87 @@ func TestAdapterCallsHaveDeadlines(t *testing.T) {
 	}
 }
 
-// A daemon that does not answer the first ping is reported with its address.
-func TestNewWedgedDaemon(t *testing.T) {
+// wedgedSocket is a socket whose connections the kernel accepts and no
+// one answers; DOCKER_HOST points at it. It returns the address.
+func wedgedSocket(t *testing.T) string {
+	t.Helper()
 	sock := filepath.Join(t.TempDir(), "docker.sock")
 	l, err := net.Listen("unix", sock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close() // accepted by the kernel's backlog, never answered
+	t.Cleanup(func() { l.Close() })
 	t.Setenv("DOCKER_HOST", "unix://"+sock)
+	return "unix://" + sock
+}
+
+// A daemon that does not answer the first ping is reported with its
+// address, by Reached and by the first request, within the ping's timeout;
+// New itself does not wait for it.
+func TestNewWedgedDaemon(t *testing.T) {
+	host := wedgedSocket(t)
 	t0 := time.Now()
-	_, err = New(context.Background(), &CLI{}, 300*time.Millisecond)
-	var de *DaemonError
-	if !errors.As(err, &de) || de.Host != "unix://"+sock {
-		t.Fatalf("New: %v, want a DaemonError naming unix://%s", err, sock)
+	a, err := New(context.Background(), &CLI{}, 300*time.Millisecond)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	defer a.Close()
+	if took := time.Since(t0); took > 100*time.Millisecond {
+		t.Errorf("New took %s: it waited for the ping", took)
+	}
+	for name, err := range map[string]error{
+		"Reached": a.Reached(context.Background()),
+		"Inspect": inspect(a),
+	} {
+		var de *DaemonError
+		if !errors.As(err, &de) || de.Host != host {
+			t.Errorf("%s: %v, want a DaemonError naming %s", name, err, host)
+		}
 	}
 	if took := time.Since(t0); took > 3*time.Second {
-		t.Errorf("New took %s with a 300ms timeout", took)
+		t.Errorf("took %s with a 300ms timeout", took)
+	}
+}
+
+// docker create starts beside the first ping, not after it; when the
+// daemon does not answer the ping, the CLI is stopped and the error is
+// the daemon's, naming its address.
+func TestCreateBesidePing(t *testing.T) {
+	host := wedgedSocket(t)
+	path, dir := fakeCLI(t, `
+trap 'exit 143' TERM
+echo started > "$DIR/started"
+while :; do sleep 0.05; done
+`)
+	cli := &CLI{Path: path, Stderr: &bytes.Buffer{}, Environ: []string{"PATH=" + os.Getenv("PATH")}}
+	a, err := New(context.Background(), cli, time.Second)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	defer a.Close()
+	_, err = a.Create(context.Background(), states.CreateSpec{Image: "alpine"})
+	var de *DaemonError
+	if !errors.As(err, &de) || de.Host != host {
+		t.Errorf("Create: %v, want a DaemonError naming %s", err, host)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "started")); err != nil {
+		t.Errorf("the CLI never ran while the ping waited: %v", err)
+	}
+}
+
+// A failed create against a daemon that answered is the CLI's own error.
+func TestCreateFailsDaemonAnswered(t *testing.T) {
+	fakeDaemon(t, func(w http.ResponseWriter, r *http.Request) {})
+	path, _ := fakeCLI(t, "echo 'Error response from daemon: No such image: nope' >&2; exit 125\n")
+	a, err := New(context.Background(), &CLI{Path: path, Stderr: &bytes.Buffer{}}, time.Second)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	defer a.Close()
+	_, err = a.Create(context.Background(), states.CreateSpec{Image: "nope"})
+	var ce *CLIError
+	if !errors.As(err, &ce) || ce.ExitCode != 125 {
+		t.Errorf("Create: %v, want the CLI's error", err)
 	}
 }
 

@@ -2,14 +2,16 @@
 
 // Command bench compares systemd-docker (A: /share/systemd-docker in
 // Type=notify units) with the plain docker CLI (B: `docker run` in a unit,
-// what most unit files do today) on the same work, inside ONE throwaway
-// systemd box (systemd-nspawn, hybrid cgroups) with dockerd inside. Every
-// workload runs as a transient unit (systemd-run); rounds alternate A B A B.
-// It prints a markdown table (medians, A/B ratio, target, PASS/MISS) and
-// writes it to bench/results.md.
+// what most unit files do today) on the same work, inside a throwaway
+// systemd box (systemd-nspawn) with dockerd inside, one box per daemon:
+// by default the hybrid box (Docker 20.10) and the pure v2 box with Docker
+// 26.1.5 (unified-docker26). Every workload runs as a transient unit
+// (systemd-run); rounds alternate A B A B. It prints a markdown table per
+// box (medians, A/B ratio, target, PASS/MISS, the load when the figure
+// began) and writes them to bench/results.md.
 //
 //	make bench BENCHFLAGS='-quick'            # or:
-//	go run -tags integration ./integration/cmd/bench [-rounds N] [-quick] [-only run,ready,...]
+//	go run -tags integration ./integration/cmd/bench [-rounds N] [-quick] [-only run,ready,...] [-flavours hybrid,unified-docker26]
 package main
 
 import (
@@ -34,6 +36,7 @@ import (
 var figureNames = []string{"run", "ready", "exit", "logs", "memory", "idlecpu", "scale"}
 
 type config struct {
+	flavours    []box.Flavour
 	rounds      int
 	quick       bool
 	only        map[string]bool
@@ -46,6 +49,7 @@ func main() {
 	rounds := flag.Int("rounds", 7, "rounds per figure (A B alternating)")
 	quick := flag.Bool("quick", false, "development mode: 3 rounds, idle CPU over 5 s, scale 10 units")
 	only := flag.String("only", "", "comma-separated figures to run: "+strings.Join(figureNames, ","))
+	flavours := flag.String("flavours", "hybrid,unified-docker26", "comma-separated box flavours (daemons) to run the figures in, one after the other")
 	flag.Parse()
 
 	cfg := config{rounds: *rounds, quick: *quick, idle: 30 * time.Second, scaleN: 50, only: map[string]bool{}}
@@ -64,6 +68,11 @@ func main() {
 	}
 	// 50 units per side per round is the expensive part: at most 3 rounds.
 	cfg.scaleRounds = min(cfg.rounds, 3)
+	for _, f := range strings.Split(*flavours, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			cfg.flavours = append(cfg.flavours, box.Flavour(f))
+		}
+	}
 	for _, n := range strings.Split(*only, ",") {
 		if n = strings.TrimSpace(n); n == "" {
 			continue
@@ -82,6 +91,10 @@ func main() {
 }
 
 func (c config) want(name string) bool { return len(c.only) == 0 || c.only[name] }
+
+// exitRounds is the rounds of exit detection: at least 15, its median
+// being a target (single rounds vary from 3 to 27 ms).
+func (c config) exitRounds() int { return max(c.rounds, 15) }
 
 // The box, for the signal handler.
 var (
@@ -130,18 +143,61 @@ func run(cfg config) int {
 		logf("error: %v", err)
 		return 1
 	}
-	logf("booting a hybrid systemd box with dockerd inside")
+	var parts []flavourReport
+	for _, f := range cfg.flavours {
+		fr, err := runFlavour(cfg, f, bin, art.Tarball)
+		if err != nil {
+			logf("error: %s: %v", f, err)
+			return 1
+		}
+		parts = append(parts, fr)
+	}
+	report := render(cfg, parts)
+	fmt.Print("\n" + report)
+	dir := filepath.Join(root, "bench")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		logf("error: %v", err)
+		return 1
+	}
+	out := filepath.Join(dir, "results.md")
+	if err := os.WriteFile(out, []byte(report), 0o644); err != nil {
+		logf("error: %v", err)
+		return 1
+	}
+	logf("wrote %s", out)
+	for _, fr := range parts {
+		for _, r := range fr.rows {
+			if r.result == "MISS" || r.result == "FAIL" {
+				return 3
+			}
+		}
+	}
+	return 0
+}
+
+// flavourReport is what one box (one daemon) gave.
+type flavourReport struct {
+	flavour  box.Flavour
+	machine  string
+	rows     []*row
+	took     time.Duration
+	timeline string // the exit detection's debug run
+}
+
+// runFlavour boots a box of flavour f and runs the figures in it.
+func runFlavour(cfg config, f box.Flavour, bin, tarball string) (flavourReport, error) {
+	fr := flavourReport{flavour: f}
+	logf("booting a %s systemd box with dockerd inside", f)
 	t0 := time.Now()
-	b, err := box.Boot(context.Background(), box.Hybrid, box.Options{
+	b, err := box.Boot(context.Background(), f, box.Options{
 		Files:        map[string]string{"systemd-docker": bin},
-		ImageTarball: art.Tarball,
+		ImageTarball: tarball,
 		ImportArgs:   testimage.ImportArgs,
 		Timeout:      4 * time.Minute,
 		Logf:         logf,
 	})
 	if err != nil {
-		logf("error: %v", err)
-		return 1
+		return fr, err
 	}
 	boxMu.Lock()
 	curBox = b
@@ -156,15 +212,23 @@ func run(cfg config) int {
 		curBox = nil
 	}()
 	logf("box %s up in %s", b.Machine, time.Since(t0).Round(time.Millisecond))
-
 	bn := &bench{b: b, cfg: cfg}
 	if err := bn.setup(); err != nil {
-		logf("error: %v", err)
-		return 1
+		return fr, err
 	}
-	machine := bn.machineLine()
-
+	fr.machine = bn.machineLine()
 	start := time.Now()
+	fr.rows = bn.figures()
+	if err := bn.cleanup(); err != nil {
+		logf("final cleanup: %v", err)
+	}
+	fr.took, fr.timeline = time.Since(start), bn.exitTimeline
+	return fr, nil
+}
+
+// figures runs every wanted figure, each from a clean box, and records
+// the load average before each.
+func (bn *bench) figures() []*row {
 	var rows []*row
 	for _, f := range []struct {
 		name string
@@ -178,45 +242,25 @@ func run(cfg config) int {
 		{"idlecpu", bn.figIdleCPU},
 		{"scale", bn.figScale},
 	} {
-		if !cfg.want(f.name) {
+		if !bn.cfg.want(f.name) {
 			continue
 		}
 		if err := bn.cleanup(); err != nil {
 			logf("cleanup before %s: %v", f.name, err)
 		}
 		fs := time.Now()
-		logf("figure %s", f.name)
+		load := loadavg()
+		logf("figure %s (load %s)", f.name, load)
 		rs := f.fn()
 		for _, r := range rs {
+			r.load = load
 			r.finish()
 			logf("  %s", r.short())
 		}
 		rows = append(rows, rs...)
 		logf("figure %s done in %s", f.name, time.Since(fs).Round(time.Millisecond))
 	}
-	if err := bn.cleanup(); err != nil {
-		logf("final cleanup: %v", err)
-	}
-
-	report := render(cfg, machine, rows, time.Since(start))
-	fmt.Print("\n" + report)
-	dir := filepath.Join(root, "bench")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		logf("error: %v", err)
-		return 1
-	}
-	out := filepath.Join(dir, "results.md")
-	if err := os.WriteFile(out, []byte(report), 0o644); err != nil {
-		logf("error: %v", err)
-		return 1
-	}
-	logf("wrote %s", out)
-	for _, r := range rows {
-		if r.result == "MISS" || r.result == "FAIL" {
-			return 3
-		}
-	}
-	return 0
+	return rows
 }
 
 // row is one figure of the table.
@@ -229,6 +273,7 @@ type row struct {
 	context bool                           // B is printed for context only
 	notes   []string
 	errs    []string
+	load    string // load average (1 5 15 min) when the figure began
 
 	aMed, bMed, ratio float64
 	result            string
@@ -300,14 +345,13 @@ func median(xs []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-func render(cfg config, machine string, rows []*row, took time.Duration) string {
+func render(cfg config, parts []flavourReport) string {
 	var sb strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&sb, format, args...) }
 	p("# systemd-docker benchmark\n\n")
 	p("A = `/share/systemd-docker run …` in `Type=notify` units; B = the plain docker CLI (`docker run …`) in a unit. ")
-	p("Everything runs as transient units (`systemd-run`) in one hybrid-cgroup systemd box (systemd-nspawn) with its own dockerd; ")
+	p("Everything runs as transient units (`systemd-run`) in a systemd box (systemd-nspawn) with its own dockerd, one box per daemon; ")
 	p("rounds alternate A B A B …; values are medians over the rounds.\n\n")
-	p("- machine: %s\n", machine)
 	cmd := "go run -tags integration ./integration/cmd/bench"
 	if len(os.Args) > 1 {
 		cmd += " " + strings.Join(os.Args[1:], " ")
@@ -317,19 +361,28 @@ func render(cfg config, machine string, rows []*row, took time.Duration) string 
 	} else {
 		p("- command: `%s`\n", cmd)
 	}
-	p("- rounds: %d (scale: %d rounds of %d units per side); idle CPU window %s; figures took %s\n\n",
-		cfg.rounds, cfg.scaleRounds, cfg.scaleN, cfg.idle, took.Round(time.Second))
-	p("| figure | A (systemd-docker) | B (docker CLI) | A/B | target | result |\n")
-	p("|---|---|---|---|---|---|\n")
-	for _, r := range rows {
+	p("- rounds: %d (exit detection: %d; scale: %d rounds of %d units per side); idle CPU window %s\n",
+		cfg.rounds, cfg.exitRounds(), cfg.scaleRounds, cfg.scaleN, cfg.idle)
+	for _, fr := range parts {
+		renderFlavour(p, fr)
+	}
+	return sb.String()
+}
+
+func renderFlavour(p func(string, ...any), fr flavourReport) {
+	p("\n## %s box\n\n", fr.flavour)
+	p("- machine: %s; figures took %s\n\n", fr.machine, fr.took.Round(time.Second))
+	p("| figure | A (systemd-docker) | B (docker CLI) | A/B | target | result | load |\n")
+	p("|---|---|---|---|---|---|---|\n")
+	for _, r := range fr.rows {
 		bv := r.fmtVal(r.bMed, len(r.b))
 		if r.context && len(r.b) > 0 {
 			bv += " (context)"
 		}
-		p("| %s | %s | %s | %s | %s | %s |\n", r.figure, r.fmtVal(r.aMed, len(r.a)), bv, r.fmtRatio(), r.target, r.result)
+		p("| %s | %s | %s | %s | %s | %s | %s |\n", r.figure, r.fmtVal(r.aMed, len(r.a)), bv, r.fmtRatio(), r.target, r.result, r.load)
 	}
-	p("\n## Method and notes\n\n")
-	for _, r := range rows {
+	p("\n### Method and notes (%s)\n\n", fr.flavour)
+	for _, r := range fr.rows {
 		p("- **%s**: ", r.figure)
 		p("%s", strings.Join(r.notes, " "))
 		p(" Samples A: %s", fmtSamples(r.a))
@@ -342,10 +395,9 @@ func render(cfg config, machine string, rows []*row, took time.Duration) string 
 		}
 		p("\n")
 	}
-	if exitTimeline != "" {
-		p("\nExit detection, one extra untimed run with `--log-level=debug` and strace attached to our process (both slow it down): the unit's journal (journald receive time) and our system calls (requests to dockerd, the answers, notifications to systemd, exit) relative to Docker's die event:\n\n```\n%s```\n", exitTimeline)
+	if fr.timeline != "" {
+		p("\nExit detection, one extra untimed run with `--log-level=debug` and strace attached to our process (both slow it down): the unit's journal (journald receive time) and our system calls (requests to dockerd, the answers, notifications to systemd, exit) relative to Docker's die event:\n\n```\n%s```\n", fr.timeline)
 	}
-	return sb.String()
 }
 
 func fmtSamples(xs []float64) string {
