@@ -33,7 +33,7 @@ import (
 )
 
 // figureNames are the -only names, in run order.
-var figureNames = []string{"run", "ready", "exit", "logs", "memory", "idlecpu", "scale"}
+var figureNames = []string{"run", "ready", "exit", "logs", "memory", "idlecpu", "scale", "generator"}
 
 type config struct {
 	flavours    []box.Flavour
@@ -241,6 +241,7 @@ func (bn *bench) figures() []*row {
 		{"memory", bn.figMemory},
 		{"idlecpu", bn.figIdleCPU},
 		{"scale", bn.figScale},
+		{"generator", bn.figGenerator},
 	} {
 		if !bn.cfg.want(f.name) {
 			continue
