@@ -194,10 +194,7 @@ func securityBool(opt string) func(*plan, unitfile.Entry) error {
 }
 
 func securityValue(prefix string) func(*plan, unitfile.Entry) error {
-	return func(c *plan, e unitfile.Entry) error {
-		c.flag("--security-opt", prefix+e.Value)
-		return nil
-	}
+	return prefixed("--security-opt", prefix)
 }
 
 func applyStopSignal(c *plan, e unitfile.Entry) error {

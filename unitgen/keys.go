@@ -103,6 +103,15 @@ func withMaps(k Key, maps string) Key {
 	return k
 }
 
+// prefixed applies a key as flag with the value after prefix
+// (--security-opt seccomp=VALUE).
+func prefixed(flag, prefix string) func(*plan, unitfile.Entry) error {
+	return func(c *plan, e unitfile.Entry) error {
+		c.flag(flag, prefix+e.Value)
+		return nil
+	}
+}
+
 // refused: a key Docker cannot honour.
 func refused(name, why string) Key { return Key{Name: name, Refused: why} }
 

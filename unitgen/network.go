@@ -54,12 +54,7 @@ func applyObjectName(c *plan, e unitfile.Entry) error {
 	return nil
 }
 
-func volumeOpt(prefix string) func(*plan, unitfile.Entry) error {
-	return func(c *plan, e unitfile.Entry) error {
-		c.flag("--opt", prefix+e.Value)
-		return nil
-	}
-}
+func volumeOpt(prefix string) func(*plan, unitfile.Entry) error { return prefixed("--opt", prefix) }
 
 func applyCopy(_ *plan, e unitfile.Entry) error {
 	b, err := parseBool(e.Value)
