@@ -62,10 +62,10 @@ func build(src *Source, all map[string]*Source, opts Options) (Unit, []Problem) 
 	case KindContainer:
 		out = c.containerUnit(opts, &ps)
 	case KindNetwork:
-		out = c.createUnit([]string{"network", "create"}, &ps)
+		out = c.createUnit()
 	case KindVolume:
 		c.checkDevice(&ps)
-		out = c.createUnit([]string{"volume", "create"}, &ps)
+		out = c.createUnit()
 	}
 	links := c.installLinks(&ps)
 	if len(ps) > 0 {

@@ -237,7 +237,7 @@ func applyHealthCmd(c *plan, e unitfile.Entry) error {
 func applyHealthRetries(c *plan, e unitfile.Entry) error {
 	n, err := parseInt(e.Value)
 	if err != nil || n < 0 {
-		return fmt.Errorf("%q is not a number of retries", e.Value)
+		return fmt.Errorf("%q is not a number of retries: write e.g. HealthRetries=3", e.Value)
 	}
 	c.flag("--health-retries", e.Value)
 	return nil
@@ -323,7 +323,7 @@ func applyDockerArgs(c *plan, e unitfile.Entry) error {
 
 func applyMetricsDir(c *plan, e unitfile.Entry) error {
 	if !strings.HasPrefix(e.Value, "/") {
-		return fmt.Errorf("%q is not an absolute path", e.Value)
+		return fmt.Errorf("%q is not an absolute path: write e.g. MetricsDir=/var/lib/node_exporter/textfile_collector", e.Value)
 	}
 	c.wrapper = append(c.wrapper, "--metrics-dir="+e.Value)
 	return nil

@@ -158,7 +158,7 @@ func (c *plan) stopTimeout() string {
 // createUnit writes the oneshot unit of a .network or .volume file:
 // `docker network create` when the network is absent, or `docker volume
 // create`, which keeps an existing volume.
-func (c *plan) createUnit(cmd []string, ps *problems) *unitfile.File {
+func (c *plan) createUnit() *unitfile.File {
 	out := &unitfile.File{}
 	c.unitSection(out)
 	name := objectName(c.src)
@@ -168,7 +168,7 @@ func (c *plan) createUnit(cmd []string, ps *problems) *unitfile.File {
 		words = []string{"/bin/sh", "-c", unitfile.QuoteExec(script, false), unitfile.QuoteExec(name, true)}
 		words = append(words, quoteAll(c.args)...)
 	} else {
-		words = append([]string{"docker"}, cmd...)
+		words = []string{"docker", "volume", "create"}
 		words = append(words, quoteAll(c.args)...)
 		words = append(words, unitfile.QuoteExec(name, true))
 	}

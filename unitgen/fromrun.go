@@ -43,11 +43,7 @@ func ContainerFile(f FromRun) string {
 			add("UserNS", "host")
 		case ok && k.list && fl.Value != "":
 			add(k.Name, quoteWords([]string{fl.Value}))
-		case ok && representable(fl.Value) && k.apply != nil && fl.Value != "false":
-			if fl.Value == "true" && isBoolKey(k) {
-				add(k.Name, "true")
-				break
-			}
+		case ok && representable(fl.Value) && fl.Value != "false":
 			add(k.Name, literal(fl.Value))
 		default:
 			rest = append(rest, "--"+fl.Name+"="+fl.Value)
@@ -80,8 +76,6 @@ func simpleKeys() map[string]Key {
 	}
 	return m
 }
-
-func isBoolKey(k Key) bool { return k.Name == "RunInit" }
 
 // Check reads a .container file's text as the generator would and returns
 // its problems.

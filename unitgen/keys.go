@@ -33,7 +33,7 @@ type plan struct {
 	args    []string           // docker run/create options
 	image   string
 	command []string
-	name    string // container, network or volume name
+	name    string // ContainerName=; networks and volumes are named by objectName
 	service []unitfile.Entry
 	deps    []string // units this one Requires= and comes After=
 	keys    map[string]unitfile.Entry
@@ -129,7 +129,7 @@ func parseBool(s string) (bool, error) {
 func parseInt(s string) (int, error) {
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a whole number", s)
+		return 0, fmt.Errorf("%q is not a whole number", s) // callers say what to write
 	}
 	return n, nil
 }

@@ -2,6 +2,7 @@ package unitgen
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/systemd-docker/systemd-docker/unitgen/unitfile"
 )
@@ -46,12 +47,11 @@ var VolumeKeys = []Key{
 	refused("PodmanArgs", "this is Docker: write DockerArgs="),
 }
 
-func applyObjectName(c *plan, e unitfile.Entry) error {
+func applyObjectName(_ *plan, e unitfile.Entry) error {
 	if !containerName.MatchString(e.Value) {
-		return errors.New("not a name Docker accepts: use letters, digits, _ . and -")
+		return fmt.Errorf("%q is not a name Docker accepts: use letters, digits, _ . and -", e.Value)
 	}
-	c.name = e.Value
-	return nil
+	return nil // objectName reads it, for this unit and for references
 }
 
 func volumeOpt(prefix string) func(*plan, unitfile.Entry) error { return prefixed("--opt", prefix) }
