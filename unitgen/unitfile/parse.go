@@ -80,7 +80,13 @@ func Parse(path string, r io.Reader) (*File, error) {
 		if !ok || !validKey(key) {
 			return &Error{pos, fmt.Sprintf("bad line %q: write Key=Value", clip(line))}
 		}
-		cur.Entries = append(cur.Entries, Entry{Key: key, Value: strings.TrimSpace(value), Pos: pos})
+		value = strings.TrimSpace(value)
+		if strings.HasSuffix(value, `\`) {
+			// Only a continuation at the end of the file leaves one; written
+			// back, the value would continue onto the next line.
+			return &Error{pos, fmt.Sprintf("%s= ends in a backslash with no line to continue onto: remove it, or write \\\\ inside quotes", key)}
+		}
+		cur.Entries = append(cur.Entries, Entry{Key: key, Value: value, Pos: pos})
 		return nil
 	})
 	if err != nil {

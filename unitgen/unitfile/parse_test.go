@@ -47,6 +47,7 @@ func TestParseErrors(t *testing.T) {
 		"[A]\nK=a\x00b\n":          "f:2: the line is not UTF-8",
 		"[A]\n\n\nK=1\nL \\\n x\n": "f:5: bad line",
 		"[A]\nK=" + strings.Repeat("x", maxLine+1) + "\n": "f:2: read:",
+		"[A]\nK=a\\\\": "f:2: K= ends in a backslash",
 	} {
 		_, err := Parse("f", strings.NewReader(in))
 		if err == nil || !strings.HasPrefix(err.Error(), want) {
