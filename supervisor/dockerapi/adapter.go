@@ -1,23 +1,20 @@
 // Package dockerapi is the one place that speaks to the Docker daemon: its
-// HTTP API through github.com/docker/docker/client (API version
-// negotiated, never pinned) and, for create only, the docker CLI, so that
-// every `docker run` flag, image pull and registry credential works exactly
-// as in docker.
+// HTTP API (wire.go; API version negotiated, never pinned) and, for create
+// only, the docker CLI, so that every `docker run` flag, image pull and
+// registry credential works exactly as in docker.
 package dockerapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
 	"time"
-
-	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/events"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/client"
-	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/systemd-docker/systemd-docker/states"
 	"github.com/systemd-docker/systemd-docker/watchers"
@@ -31,7 +28,7 @@ var CallTimeout = 60 * time.Second
 // Adapter implements states.Docker, watchers.EventSource and what the
 // supervisor needs.
 type Adapter struct {
-	api *client.Client
+	api *wire
 	cli *CLI
 	// MeasurePull makes Create find out whether it pulls the image (one
 	// more daemon call), for the image_pull_seconds metric.
@@ -45,16 +42,16 @@ type Adapter struct {
 	unreached error
 }
 
-// New connects as the docker CLI would ($DOCKER_HOST, $DOCKER_CERT_PATH …)
+// New connects as the docker CLI would ($DOCKER_HOST, $DOCKER_API_VERSION)
 // and starts the first contact with the daemon, a ping bounded by timeout
 // that negotiates the API version. It does not wait for the answer: docker
 // create, which pings for itself, can start meanwhile. Reached tells how
 // the contact went; Inspect and Create report a daemon that did not answer
 // it as a *DaemonError.
 func New(ctx context.Context, cli *CLI, timeout time.Duration) (*Adapter, error) {
-	api, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	api, err := newWire(os.Getenv)
 	if err != nil {
-		return nil, fmt.Errorf("docker client: %w; check DOCKER_HOST", err)
+		return nil, err
 	}
 	a := &Adapter{api: api, cli: cli, reached: make(chan struct{})}
 	go a.ping(ctx, timeout)
@@ -65,13 +62,38 @@ func (a *Adapter) ping(ctx context.Context, timeout time.Duration) {
 	defer close(a.reached)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	p, err := a.api.Ping(ctx)
+	resp, err := a.api.do(ctx, request{method: http.MethodGet, path: "/_ping"})
 	if err != nil {
-		a.unreached = &DaemonError{Host: a.api.DaemonHost(), Err: err}
+		a.unreached = &DaemonError{Host: a.api.host, Err: err}
 		return
 	}
-	// Negotiate from this answer, or the first request would ping again.
-	a.api.NegotiateAPIVersionPing(p)
+	resp.body.Close()
+	if a.api.version == "" { // not pinned by DOCKER_API_VERSION
+		a.api.version = negotiate(resp.header.Get("Api-Version"))
+	}
+}
+
+// negotiate is the API version to speak with a daemon that offers
+// offered: its own, up to the newest we know; 1.24 (the oldest the CLI
+// speaks) when it does not say.
+func negotiate(offered string) string {
+	switch {
+	case offered == "":
+		return "1.24"
+	case versionLess(maxAPIVersion, offered):
+		return maxAPIVersion
+	}
+	return offered
+}
+
+// versionLess compares API versions ("1.9" < "1.41").
+func versionLess(a, b string) bool {
+	am, an, _ := strings.Cut(a, ".")
+	bm, bn, _ := strings.Cut(b, ".")
+	if am != bm {
+		return len(am) < len(bm) || len(am) == len(bm) && am < bm
+	}
+	return len(an) < len(bn) || len(an) == len(bn) && an < bn
 }
 
 // Reached waits for the first contact with the daemon and returns its
@@ -111,15 +133,19 @@ func (e *DaemonError) Error() string {
 func (e *DaemonError) Unwrap() error { return e.Err }
 
 // Host is the daemon's address.
-func (a *Adapter) Host() string { return a.api.DaemonHost() }
+func (a *Adapter) Host() string { return a.api.host }
 
-// Close releases the client.
-func (a *Adapter) Close() error { return a.api.Close() }
+// Close releases the client: each request's connection is closed with
+// its answer, so there is nothing left to release.
+func (a *Adapter) Close() error { return nil }
 
 // Unreachable reports whether err says nothing answers on the daemon's
 // socket (dockerd not running, or restarting), as opposed to a daemon that
 // accepts requests but does not answer them in time (wedged).
-func Unreachable(err error) bool { return client.IsErrConnectionFailed(err) }
+func Unreachable(err error) bool {
+	var ce *connError
+	return errors.As(err, &ce)
+}
 
 // Unreachable is Unreachable, for those who hold an Adapter.
 func (a *Adapter) Unreachable(err error) bool { return Unreachable(err) }
@@ -128,7 +154,7 @@ func (a *Adapter) Unreachable(err error) bool { return Unreachable(err) }
 // what was asked (not implemented, invalid), as opposed to a failure that
 // may pass (daemon down, restarting, busy).
 func Refused(err error) bool {
-	return cerrdefs.IsNotImplemented(err) || cerrdefs.IsInvalidArgument(err)
+	return statusIs(err, http.StatusNotImplemented, http.StatusBadRequest)
 }
 
 func call(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -136,27 +162,78 @@ func call(ctx context.Context) (context.Context, context.CancelFunc) {
 }
 
 func notFound(err error) error {
-	if err != nil && cerrdefs.IsNotFound(err) {
+	if isNotFound(err) {
 		return fmt.Errorf("%w: %v", states.ErrNotFound, err)
 	}
 	return err
 }
 
-// Inspect implements states.Docker.
-func (a *Adapter) Inspect(ctx context.Context, nameOrID string) (states.Container, error) {
-	ctx, cancel := call(ctx)
-	defer cancel()
+// isNotFound reports whether err is the daemon's "no such container"
+// (or image).
+func isNotFound(err error) bool { return statusIs(err, http.StatusNotFound) }
+
+// do makes req once the first contact has ended: with the API version it
+// negotiated, or with its failure.
+func (a *Adapter) do(ctx context.Context, req request) (*response, error) {
 	if err := a.Reached(ctx); err != nil {
-		return states.Container{}, err
+		return nil, err
 	}
-	r, err := a.api.ContainerInspect(ctx, nameOrID)
-	if err != nil {
-		return states.Container{}, notFound(err)
-	}
-	return fromInspect(r), nil
+	return a.api.do(ctx, req)
 }
 
-func fromInspect(r container.InspectResponse) states.Container {
+// call makes req and decodes the answer's JSON into out (nil: the answer
+// is read and dropped), within CallTimeout.
+func (a *Adapter) call(ctx context.Context, req request, out any) error {
+	ctx, cancel := call(ctx)
+	defer cancel()
+	resp, err := a.do(ctx, req)
+	if err != nil {
+		return err
+	}
+	defer resp.body.Close()
+	if out == nil {
+		_, err = io.Copy(io.Discard, resp.body)
+		return err
+	}
+	if err := json.NewDecoder(resp.body).Decode(out); err != nil {
+		return fmt.Errorf("%s %s: the daemon's answer: %w", req.method, req.path, err)
+	}
+	return nil
+}
+
+// post is a POST to the container's path (start, stop, kill …).
+func post(id, verb string, query url.Values) request {
+	return request{method: http.MethodPost, path: "/containers/" + id + "/" + verb, query: query}
+}
+
+// Inspect implements states.Docker.
+func (a *Adapter) Inspect(ctx context.Context, nameOrID string) (states.Container, error) {
+	var r inspected
+	if err := a.call(ctx, request{method: http.MethodGet, path: "/containers/" + nameOrID + "/json"}, &r); err != nil {
+		return states.Container{}, notFound(err)
+	}
+	return r.container(), nil
+}
+
+// inspected is what we read of the daemon's inspect answer.
+type inspected struct {
+	ID    string `json:"Id"`
+	State *struct {
+		Running    bool
+		Pid        int
+		ExitCode   int
+		OOMKilled  bool
+		StartedAt  string
+		FinishedAt string
+		Health     *struct{ Status string }
+	}
+	Config *struct {
+		Labels      map[string]string
+		StopTimeout *int
+	}
+}
+
+func (r inspected) container() states.Container {
 	c := states.Container{ID: r.ID}
 	if r.State != nil {
 		c.Running = r.State.Running
@@ -191,12 +268,10 @@ func (a *Adapter) Create(ctx context.Context, spec states.CreateSpec) (string, e
 		id, err := a.cli.Create(ctx, spec)
 		return id, a.unanswered(err)
 	}
-	ictx, icancel := call(ctx)
-	_, err := a.api.ImageInspect(ictx, spec.Image)
-	icancel()
+	err := a.call(ctx, request{method: http.MethodGet, path: "/images/" + spec.Image + "/json"}, nil)
 	start := time.Now()
 	id, cerr := a.cli.Create(ctx, spec)
-	if err != nil && cerrdefs.IsNotFound(err) {
+	if isNotFound(err) {
 		a.pulled = time.Since(start)
 	}
 	return id, a.unanswered(cerr)
@@ -206,11 +281,10 @@ func (a *Adapter) Create(ctx context.Context, spec states.CreateSpec) (string, e
 // image; zero when the image was present.
 func (a *Adapter) PullDuration() time.Duration { return a.pulled }
 
-// Start implements states.Docker.
+// Start implements states.Docker. An answer of 304 (already started) is
+// success.
 func (a *Adapter) Start(ctx context.Context, id string) error {
-	ctx, cancel := call(ctx)
-	defer cancel()
-	return notFound(a.api.ContainerStart(ctx, id, container.StartOptions{}))
+	return notFound(a.call(ctx, post(id, "start", nil), nil))
 }
 
 // Stop implements states.Docker. The daemon sends the signal, waits, then
@@ -232,8 +306,12 @@ func (a *Adapter) Stop(ctx context.Context, id string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, wait+CallTimeout)
 	defer cancel()
-	err = a.api.ContainerStop(ctx, id, container.StopOptions{})
-	if err != nil && cerrdefs.IsNotFound(err) {
+	resp, err := a.do(ctx, post(id, "stop", nil))
+	if err == nil {
+		_, err = io.Copy(io.Discard, resp.body)
+		resp.body.Close()
+	}
+	if isNotFound(err) {
 		return nil
 	}
 	return err
@@ -241,9 +319,7 @@ func (a *Adapter) Stop(ctx context.Context, id string) error {
 
 // Kill sends signal (a name such as "HUP" or a number) to the container.
 func (a *Adapter) Kill(ctx context.Context, id, signal string) error {
-	ctx, cancel := call(ctx)
-	defer cancel()
-	return notFound(a.api.ContainerKill(ctx, id, signal))
+	return notFound(a.call(ctx, post(id, "kill", url.Values{"signal": {signal}}), nil))
 }
 
 // DaemonRestartGrace is how long Wait keeps asking a daemon that does not
@@ -274,22 +350,32 @@ func (a *Adapter) Wait(ctx context.Context, id string) (states.Container, error)
 		if err != nil || !c.Running {
 			return c, err
 		}
-		okC, errC := a.api.ContainerWait(ctx, id, container.WaitConditionNotRunning)
-		select {
-		case <-okC:
-		case err := <-errC:
-			if ctx.Err() != nil {
-				return c, ctx.Err()
-			}
-			if cerrdefs.IsNotFound(err) {
-				return c, notFound(err)
-			}
-			// The stream broke (daemon restart?): look again.
-			if !broken.Wait(ctx) {
-				return c, ctx.Err()
-			}
+		err = a.waitNotRunning(ctx, id)
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return c, ctx.Err()
+		case isNotFound(err):
+			return c, notFound(err)
+		case !broken.Wait(ctx): // the stream broke (daemon restart?): look again
+			return c, ctx.Err()
 		}
 	}
+}
+
+// waitNotRunning returns once the daemon says the container does not run
+// (its wait endpoint, which answers only then), or the request fails.
+func (a *Adapter) waitNotRunning(ctx context.Context, id string) error {
+	resp, err := a.do(ctx, post(id, "wait", url.Values{"condition": {"not-running"}}))
+	if err != nil {
+		return err
+	}
+	defer resp.body.Close()
+	var r struct{ StatusCode int }
+	if err := json.NewDecoder(resp.body).Decode(&r); err != nil {
+		return fmt.Errorf("waiting for container %s: %w", id, err)
+	}
+	return nil
 }
 
 // WaitHealthy implements states.Docker: it listens to the container's
@@ -297,7 +383,7 @@ func (a *Adapter) Wait(ctx context.Context, id string) (states.Container, error)
 func (a *Adapter) WaitHealthy(ctx context.Context, id string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	msgs, errs := a.api.Events(ctx, containerEvents(id))
+	msgs, errs := a.events(ctx, id)
 	broken := watchers.Backoff{First: 500 * time.Millisecond, Max: 500 * time.Millisecond}
 	check := func() (bool, error) {
 		c, err := a.Inspect(ctx, id)
@@ -325,7 +411,7 @@ func (a *Adapter) WaitHealthy(ctx context.Context, id string) error {
 			if !broken.Wait(ctx) {
 				return context.Cause(ctx)
 			}
-			msgs, errs = a.api.Events(ctx, containerEvents(id))
+			msgs, errs = a.events(ctx, id)
 		}
 	}
 }
@@ -342,12 +428,13 @@ func (a *Adapter) Remove(ctx context.Context, id string) error {
 	// check and its kill: asked again, the daemon removes it or says it
 	// is gone.
 	pause := watchers.Backoff{First: 100 * time.Millisecond, Max: 400 * time.Millisecond}
+	req := request{method: http.MethodDelete, path: "/containers/" + id, query: url.Values{"force": {"1"}, "v": {"1"}}}
 	for attempt := 1; ; attempt++ {
-		err := a.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+		err := a.call(ctx, req, nil)
 		switch {
-		case err == nil || cerrdefs.IsNotFound(err):
+		case err == nil || isNotFound(err):
 			return nil
-		case !cerrdefs.IsConflict(err):
+		case !statusIs(err, http.StatusConflict):
 			return err
 		case attempt == removeAttempts || !pause.Wait(ctx):
 			return nil // still in progress: someone else's removal will end it
@@ -361,13 +448,11 @@ const removeAttempts = 4
 
 // FindByLabel implements states.Docker.
 func (a *Adapter) FindByLabel(ctx context.Context, key, value string) ([]string, error) {
-	ctx, cancel := call(ctx)
-	defer cancel()
-	list, err := a.api.ContainerList(ctx, container.ListOptions{
-		All:     true,
-		Filters: filters.NewArgs(filters.Arg("label", key+"="+value)),
-	})
-	if err != nil {
+	var list []struct {
+		ID string `json:"Id"`
+	}
+	q := url.Values{"all": {"1"}, "filters": {filters(map[string]string{"label": key + "=" + value})}}
+	if err := a.call(ctx, request{method: http.MethodGet, path: "/containers/json", query: q}, &list); err != nil {
 		return nil, err
 	}
 	ids := make([]string, len(list))
@@ -377,16 +462,27 @@ func (a *Adapter) FindByLabel(ctx context.Context, key, value string) ([]string,
 	return ids, nil
 }
 
+// filters is the API's filters parameter: {"key":{"value":true}}.
+func filters(f map[string]string) string {
+	m := make(map[string]map[string]bool, len(f))
+	for k, v := range f {
+		m[k] = map[string]bool{v: true}
+	}
+	b, _ := json.Marshal(m) // maps of strings always marshal
+	return string(b)
+}
+
 // Attach connects to the container's stdout and stderr stream. Copy then
 // moves the output until the stream ends; Close ends it early.
 func (a *Adapter) Attach(ctx context.Context, id string) (*Stream, error) {
 	ctx, cancel := call(ctx)
 	defer cancel()
-	r, err := a.api.ContainerAttach(ctx, id, container.AttachOptions{Stream: true, Stdout: true, Stderr: true})
+	q := url.Values{"stream": {"1"}, "stdout": {"1"}, "stderr": {"1"}}
+	resp, err := a.do(ctx, request{method: http.MethodPost, path: "/containers/" + id + "/attach", query: q, hijack: true})
 	if err != nil {
 		return nil, notFound(err)
 	}
-	return &Stream{r: r.Reader, close: r.Close}, nil
+	return &Stream{r: resp.body, close: func() { resp.body.Close() }}, nil
 }
 
 // Replay streams the lines Docker logged for the container between since
@@ -394,18 +490,21 @@ func (a *Adapter) Attach(ctx context.Context, id string) (*Stream, error) {
 // follow it stays open for new lines until the container stops. Read it
 // with Entries. ctx ends the stream, as Close does.
 func (a *Adapter) Replay(ctx context.Context, id string, since, until time.Time, follow bool) (*Stream, error) {
-	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: follow, Timestamps: true}
+	q := url.Values{"stdout": {"1"}, "stderr": {"1"}, "timestamps": {"1"}}
+	if follow {
+		q.Set("follow", "1")
+	}
 	if !since.IsZero() {
-		opts.Since = apiTime(since)
+		q.Set("since", apiTime(since))
 	}
 	if !until.IsZero() {
-		opts.Until = apiTime(until)
+		q.Set("until", apiTime(until))
 	}
-	rc, err := a.api.ContainerLogs(ctx, id, opts)
+	resp, err := a.do(ctx, request{method: http.MethodGet, path: "/containers/" + id + "/logs", query: q})
 	if err != nil {
 		return nil, notFound(err)
 	}
-	return &Stream{r: rc, close: func() { rc.Close() }}, nil
+	return &Stream{r: resp.body, close: func() { resp.body.Close() }}, nil
 }
 
 // apiTime is t as the logs API's since and until take it.
@@ -423,13 +522,11 @@ type Stream struct {
 // Copy moves the output to stdout and stderr until the stream ends: one raw
 // stream for a tty, else Docker's multiplexed stdout/stderr frames.
 func (s *Stream) Copy(stdout, stderr io.Writer, tty bool) error {
-	var err error
 	if tty {
-		_, err = io.Copy(stdout, s.r)
-	} else {
-		_, err = stdcopy.StdCopy(stdout, stderr, s.r)
+		_, err := io.Copy(stdout, s.r)
+		return err
 	}
-	return err
+	return demux(stdout, stderr, s.r)
 }
 
 // Close ends the stream.
@@ -444,13 +541,13 @@ var _ watchers.EventSource = (*Adapter)(nil)
 func (a *Adapter) Events(ctx context.Context, id string) (<-chan watchers.ContainerEvent, <-chan error) {
 	out := make(chan watchers.ContainerEvent)
 	errs := make(chan error, 1)
-	msgs, errc := a.api.Events(ctx, containerEvents(id))
+	msgs, errc := a.events(ctx, id)
 	go func() {
 		defer close(out)
 		for {
 			select {
 			case m := <-msgs:
-				ev := watchers.ContainerEvent{Action: string(m.Action), ExitCode: m.Actor.Attributes["exitCode"],
+				ev := watchers.ContainerEvent{Action: m.Action, ExitCode: m.Actor.Attributes["exitCode"],
 					Time: time.Unix(0, m.TimeNano)}
 				select {
 				case out <- ev:
@@ -458,9 +555,6 @@ func (a *Adapter) Events(ctx context.Context, id string) (<-chan watchers.Contai
 					return
 				}
 			case err := <-errc:
-				if err == nil || errors.Is(err, io.EOF) {
-					err = io.ErrUnexpectedEOF
-				}
 				errs <- err
 				return
 			case <-ctx.Done():
@@ -471,10 +565,45 @@ func (a *Adapter) Events(ctx context.Context, id string) (<-chan watchers.Contai
 	return out, errs
 }
 
-// containerEvents selects the events about one container.
-func containerEvents(id string) events.ListOptions {
-	return events.ListOptions{Filters: filters.NewArgs(
-		filters.Arg("type", string(events.ContainerEventType)),
-		filters.Arg("container", id),
-	)}
+// event is what we read of one of the daemon's events.
+type event struct {
+	Action string
+	Actor  struct {
+		Attributes map[string]string
+	}
+	TimeNano int64 `json:"timeNano"`
+}
+
+// events streams the daemon's events about one container until ctx ends
+// or the stream breaks: the error channel then says why (never nil, never
+// a plain io.EOF: a stream of events does not end by itself).
+func (a *Adapter) events(ctx context.Context, id string) (<-chan event, <-chan error) {
+	msgs, errs := make(chan event), make(chan error, 1)
+	go func() {
+		q := url.Values{"filters": {filters(map[string]string{"type": "container", "container": id})}}
+		resp, err := a.do(ctx, request{method: http.MethodGet, path: "/events", query: q})
+		if err != nil {
+			errs <- err
+			return
+		}
+		defer resp.body.Close()
+		dec := json.NewDecoder(resp.body)
+		for {
+			var m event
+			if err := dec.Decode(&m); err != nil {
+				if errors.Is(err, io.EOF) {
+					err = io.ErrUnexpectedEOF
+				}
+				errs <- err
+				return
+			}
+			select {
+			case msgs <- m:
+			case <-ctx.Done():
+				errs <- context.Cause(ctx)
+				return
+			}
+		}
+	}()
+	return msgs, errs
 }

@@ -21,21 +21,27 @@ import (
 func fakeDaemon(t *testing.T, h http.HandlerFunc) {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "docker.sock")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	serve(t, sock, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/_ping" {
 			w.Header().Set("Api-Version", "1.41")
 			w.Write([]byte("OK"))
 			return
 		}
 		h(w, r)
-	})}
+	})
+	t.Setenv("DOCKER_HOST", "unix://"+sock)
+}
+
+// serve answers HTTP on the unix socket sock with h until the test ends.
+func serve(t *testing.T, sock string, h http.HandlerFunc) {
+	t.Helper()
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
-	t.Setenv("DOCKER_HOST", "unix://"+sock)
 }
 
 // wedgedDaemon accepts every request but the ping and never answers it: a
@@ -200,9 +206,11 @@ func TestAdapterErrorClasses(t *testing.T) {
 		{"remove failing, in-progress text", http.StatusInternalServerError, inProgress, remove, notNil, ""},
 		{"stop missing", http.StatusNotFound, missing, stop, isNil, ""},
 		{"stop failing, missing text", http.StatusInternalServerError, missing, stop, notNil, ""},
-		{"kill missing", http.StatusNotFound, missing, kill, isNotFound, ""},
+		{"kill missing", http.StatusNotFound, missing, kill, isErrNotFound, ""},
 		{"kill not running", http.StatusConflict, "Container c is not running", kill, notNotFound, ""},
-		{"inspect missing", http.StatusNotFound, missing, inspect, isNotFound, ""},
+		{"inspect missing", http.StatusNotFound, missing, inspect, isErrNotFound, ""},
+		// The refusal of a hijack is an answer with a body, not a stream.
+		{"attach missing", http.StatusNotFound, missing, attach, isErrNotFound, ""},
 		{"inspect failing, missing text", http.StatusInternalServerError, missing, inspect, notNotFound, ""},
 	}
 	for _, tt := range tests {
@@ -237,11 +245,12 @@ func remove(a *Adapter) error  { return a.Remove(context.Background(), "c") }
 func kill(a *Adapter) error    { return a.Kill(context.Background(), "c", "HUP") }
 func stop(a *Adapter) error    { return a.Stop(context.Background(), "c") }
 func inspect(a *Adapter) error { _, err := a.Inspect(context.Background(), "c"); return err }
+func attach(a *Adapter) error  { _, err := a.Attach(context.Background(), "c"); return err }
 
-func isNil(err error) bool       { return err == nil }
-func notNil(err error) bool      { return err != nil }
-func isNotFound(err error) bool  { return errors.Is(err, states.ErrNotFound) }
-func notNotFound(err error) bool { return err != nil && !errors.Is(err, states.ErrNotFound) }
+func isNil(err error) bool         { return err == nil }
+func notNil(err error) bool        { return err != nil }
+func isErrNotFound(err error) bool { return errors.Is(err, states.ErrNotFound) }
+func notNotFound(err error) bool   { return err != nil && !errors.Is(err, states.ErrNotFound) }
 
 // TestAdapterRemoveRetriesAConflict: a conflict (a container that stopped
 // between an old daemon's check and its kill, or someone's removal in

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"time"
-
-	"github.com/docker/docker/pkg/stdcopy"
 )
 
 // Entry is one line Docker logged, as Replay streams it.
@@ -28,8 +26,7 @@ type Entry struct {
 // where a part of a long line ends (see nextStamp).
 func (s *Stream) Entries(tty bool, fn func(Entry) error) error {
 	if !tty {
-		_, err := stdcopy.StdCopy(entryWriter{fn: fn}, entryWriter{stderr: true, fn: fn}, s.r)
-		return err
+		return demux(entryWriter{fn: fn}, entryWriter{stderr: true, fn: fn}, s.r)
 	}
 	r := bufio.NewReaderSize(s.r, 64<<10)
 	for {
@@ -58,7 +55,7 @@ func (s *Stream) Entries(tty bool, fn func(Entry) error) error {
 	}
 }
 
-// entryWriter receives one stdcopy frame per Write: one entry.
+// entryWriter receives one frame per Write (demux): one entry.
 type entryWriter struct {
 	stderr bool
 	fn     func(Entry) error

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
-
-	"github.com/docker/docker/pkg/stdcopy"
 )
 
 var entryBase = time.Date(2026, 11, 28, 17, 0, 0, 0, time.UTC)
@@ -86,7 +84,7 @@ func TestParseEntry(t *testing.T) {
 func frames(t *testing.T, entries ...gotEntry) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	out, errs := stdcopy.NewStdWriter(&b, stdcopy.Stdout), stdcopy.NewStdWriter(&b, stdcopy.Stderr)
+	out, errs := FrameWriter(&b, false), FrameWriter(&b, true)
 	for _, e := range entries {
 		w := out
 		if e.stderr {
@@ -262,7 +260,7 @@ func TestEntriesErrors(t *testing.T) {
 func frameOf(t *testing.T, text string) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	if _, err := stdcopy.NewStdWriter(&b, stdcopy.Stdout).Write([]byte(text)); err != nil {
+	if _, err := FrameWriter(&b, false).Write([]byte(text)); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -13,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/pkg/stdcopy"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -90,7 +89,7 @@ func (f *fakeLogs) Replay(ctx context.Context, id string, since, until time.Time
 	var buf bytes.Buffer
 	out, errw := io.Writer(&buf), io.Writer(&buf)
 	if !f.tty {
-		out, errw = stdcopy.NewStdWriter(&buf, stdcopy.Stdout), stdcopy.NewStdWriter(&buf, stdcopy.Stderr)
+		out, errw = dockerapi.FrameWriter(&buf, false), dockerapi.FrameWriter(&buf, true)
 	}
 	for _, e := range f.log {
 		if e.Time.Before(since) || (!until.IsZero() && e.Time.After(until)) {
@@ -122,9 +121,9 @@ func (f *fakeLogs) send(stderr bool, line string) {
 	case f.tty:
 		_, err = io.WriteString(f.attachW, line)
 	case stderr:
-		_, err = io.WriteString(stdcopy.NewStdWriter(f.attachW, stdcopy.Stderr), line)
+		_, err = io.WriteString(dockerapi.FrameWriter(f.attachW, true), line)
 	default:
-		_, err = io.WriteString(stdcopy.NewStdWriter(f.attachW, stdcopy.Stdout), line)
+		_, err = io.WriteString(dockerapi.FrameWriter(f.attachW, false), line)
 	}
 	if err != nil {
 		f.t.Fatalf("send %q: %v", line, err)
@@ -183,7 +182,7 @@ func newCopierWith(t *testing.T, tty bool, configure func(*Copier)) *copierUnder
 // sendPart sends stdout bytes without a newline, as a line's beginning.
 func (c *copierUnderTest) sendPart(t *testing.T, part string) {
 	t.Helper()
-	if _, err := io.WriteString(stdcopy.NewStdWriter(c.fake.attachW, stdcopy.Stdout), part); err != nil {
+	if _, err := io.WriteString(dockerapi.FrameWriter(c.fake.attachW, false), part); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -387,7 +386,7 @@ func TestLogsStoppedWhileAway(t *testing.T) {
 func TestLogsUnreadableLogDriver(t *testing.T) {
 	c := newCopierUnderTest(t, false)
 	sendLines(c, false, "out", 1, 1)
-	c.fake.replErr = fmt.Errorf("configured logging driver does not support reading: %w", cerrdefs.ErrNotImplemented)
+	c.fake.replErr = &dockerapi.APIError{Status: http.StatusNotImplemented, Message: "configured logging driver does not support reading"}
 	c.breakStream()
 	c.drain(t)
 	w := c.messages(zapcore.WarnLevel)
