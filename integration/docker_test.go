@@ -290,13 +290,25 @@ func TestMissingImage(t *testing.T) {
 func TestNoDaemon(t *testing.T) {
 	t.Parallel()
 	needBinary(t)
-	const addr = "unix:///nonexistent.sock"
-	w := startWrapper(t, runArgs(nil, uniqueName(t), nil, "true"), withEnv("DOCKER_HOST="+addr))
-	if code := w.wait(longWait); code != 125 {
-		t.Errorf("exit code = %d, want 125", code)
-	}
-	if stderr := w.stderr.String(); !strings.Contains(stderr, "/nonexistent.sock") {
-		t.Errorf("stderr does not name the daemon address %s:\n%s", addr, stderr)
+	for _, tc := range []struct {
+		name string
+		env  []string
+		want string // in stderr
+	}{
+		{"nothing listening", []string{"DOCKER_HOST=unix:///nonexistent.sock"}, "/nonexistent.sock"},
+		// A supervisor must be on the daemon's host: what we refuse, we say.
+		{"ssh", []string{"DOCKER_HOST=ssh://me@elsewhere"}, "DOCKER_HOST=ssh://me@elsewhere: systemd-docker speaks to a daemon on its own host"},
+		{"tls", []string{"DOCKER_HOST=tcp://127.0.0.1:2376", "DOCKER_TLS_VERIFY=1"}, "with TLS (DOCKER_TLS_VERIFY/DOCKER_CERT_PATH)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := startWrapper(t, runArgs(nil, uniqueName(t), nil, "true"), withEnv(tc.env...))
+			if code := w.wait(longWait); code != 125 {
+				t.Errorf("exit code = %d, want 125", code)
+			}
+			if stderr := w.stderr.String(); !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr does not say %q:\n%s", tc.want, stderr)
+			}
+		})
 	}
 }
 
