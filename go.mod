@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/coreos/go-systemd/v22 v22.7.0
+	github.com/godbus/dbus/v5 v5.2.4
 	github.com/looplab/fsm v1.0.3
 	github.com/prometheus/client_model v0.6.3
 	github.com/prometheus/common v0.73.1

@@ -3,18 +3,20 @@ package unit
 import (
 	"context"
 	"fmt"
-	"os/exec"
+	"math"
+	"os"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
+	"github.com/godbus/dbus/v5"
 	"go.uber.org/zap"
 )
 
 // CheckStopTimeout warns when systemd would SIGKILL the unit before the
 // container's own stop timeout has run out: `systemctl stop` then cuts
-// the graceful stop short. TimeoutStopSec= is read with systemctl show.
+// the graceful stop short. TimeoutStopSec= is read from systemd over
+// D-Bus (readStopTimeout).
 func (u Facts) CheckStopTimeout(ctx context.Context, log *zap.Logger, container *int) {
 	unit := u.Name
 	if unit == "" {
@@ -22,13 +24,12 @@ func (u Facts) CheckStopTimeout(ctx context.Context, log *zap.Logger, container 
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "systemctl", "show", "--property=TimeoutStopUSec", "--value", unit).Output()
+	systemd, err := readStopTimeout(ctx, unit)
 	if err != nil {
 		log.Debug("read TimeoutStopSec", zap.String("unit", unit), zap.Error(err))
 		return
 	}
-	systemd, err := parseTimespan(strings.TrimSpace(string(out)))
-	if err != nil || systemd == 0 {
+	if systemd == 0 {
 		return
 	}
 	stop := 10 * time.Second // docker's default
@@ -50,50 +51,65 @@ func stopTimeoutWarning(unit string, systemd, container time.Duration) string {
 		systemd, unit, container, container)
 }
 
-// parseTimespan reads systemd's time spans as systemctl show prints them
-// ("1min 30s", "500ms", "infinity"); see systemd.time(7). infinity is 0.
-func parseTimespan(s string) (time.Duration, error) {
-	if s == "infinity" || s == "" {
+// readStopTimeout asks systemd for the unit's TimeoutStopUSec: one
+// property Get on one connection, where `systemctl show` was a process
+// that had PID 1 serialise every property of the unit — at each start,
+// while other units start too. 0 is infinity.
+func readStopTimeout(ctx context.Context, unit string) (time.Duration, error) {
+	conn, err := systemdBus(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	path := dbus.ObjectPath("/org/freedesktop/systemd1/unit/" + busLabel(unit))
+	var v dbus.Variant
+	err = conn.Object("org.freedesktop.systemd1", path).CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0,
+		"org.freedesktop.systemd1.Service", "TimeoutStopUSec").Store(&v)
+	if err != nil {
+		return 0, fmt.Errorf("TimeoutStopUSec of %s: %w", unit, err)
+	}
+	usec, ok := v.Value().(uint64)
+	if !ok {
+		return 0, fmt.Errorf("TimeoutStopUSec of %s: a %s, not a number of microseconds", unit, v.Signature())
+	}
+	if usec == math.MaxUint64 || usec > math.MaxInt64/1000 {
 		return 0, nil
 	}
-	units := map[string]time.Duration{
-		"us": time.Microsecond, "usec": time.Microsecond, "µs": time.Microsecond,
-		"ms": time.Millisecond, "msec": time.Millisecond,
-		"s": time.Second, "sec": time.Second, "second": time.Second, "seconds": time.Second,
-		"m": time.Minute, "min": time.Minute, "minute": time.Minute, "minutes": time.Minute,
-		"h": time.Hour, "hr": time.Hour, "hour": time.Hour, "hours": time.Hour,
-		"d": 24 * time.Hour, "day": 24 * time.Hour, "days": 24 * time.Hour,
+	return time.Duration(usec) * time.Microsecond, nil
+}
+
+// systemdBus connects to the service manager as systemctl does: root to
+// its private socket, anyone else through the system bus.
+func systemdBus(ctx context.Context) (*dbus.Conn, error) {
+	if os.Geteuid() != 0 {
+		return dbus.ConnectSystemBus(dbus.WithContext(ctx))
 	}
-	var total time.Duration
-	rest := strings.TrimSpace(s)
-	for rest != "" {
-		i := strings.IndexFunc(rest, func(r rune) bool { return !unicode.IsDigit(r) && r != '.' })
-		if i <= 0 {
-			if i == 0 {
-				return 0, fmt.Errorf("time span %q: number expected at %q", s, rest)
-			}
-			// A bare number is seconds.
-			i = len(rest)
-		}
-		num, err := strconv.ParseFloat(rest[:i], 64)
-		if err != nil {
-			return 0, fmt.Errorf("time span %q: %w", s, err)
-		}
-		rest = strings.TrimLeft(rest[i:], " ")
-		j := strings.IndexFunc(rest, func(r rune) bool { return unicode.IsDigit(r) || r == ' ' })
-		if j < 0 {
-			j = len(rest)
-		}
-		unit := rest[:j]
-		mul := time.Second
-		if unit != "" {
-			var ok bool
-			if mul, ok = units[unit]; !ok {
-				return 0, fmt.Errorf("time span %q: unknown unit %q", s, unit)
-			}
-		}
-		total += time.Duration(num * float64(mul))
-		rest = strings.TrimLeft(rest[j:], " ")
+	conn, err := dbus.Dial("unix:path=/run/systemd/private", dbus.WithContext(ctx))
+	if err != nil {
+		return nil, err
 	}
-	return total, nil
+	if err := conn.Auth([]dbus.Auth{dbus.AuthExternal(strconv.Itoa(os.Getuid()))}); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+// busLabel escapes a unit name for an object path as sd_bus_path_encode
+// does: every byte but a letter or a digit (a digit first too) is _ and
+// two hex digits.
+func busLabel(name string) string {
+	if name == "" {
+		return "_"
+	}
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "_%02x", c)
+		}
+	}
+	return b.String()
 }

@@ -6,20 +6,19 @@ import (
 	"time"
 )
 
-func TestParseTimespan(t *testing.T) {
-	for in, want := range map[string]time.Duration{
-		"15s": 15 * time.Second, "1min 30s": 90 * time.Second, "500ms": 500 * time.Millisecond,
-		"1h 2min 3s": time.Hour + 2*time.Minute + 3*time.Second, "infinity": 0, "90": 90 * time.Second,
-		"1.5s": 1500 * time.Millisecond, "2d": 48 * time.Hour, "100us": 100 * time.Microsecond,
+// Unit names become object paths as systemd itself names them
+// (sd_bus_path_encode): systemd answers nothing for any other path.
+func TestBusLabel(t *testing.T) {
+	for in, want := range map[string]string{
+		"docker.service":      "docker_2eservice",
+		"sdtest-x@1.service":  "sdtest_2dx_401_2eservice",
+		"web_1.service":       "web_5f1_2eservice",
+		"1st.service":         "_31st_2eservice",
+		"":                    "_",
+		"caf\xc3\xa9.service": "caf_c3_a9_2eservice",
 	} {
-		got, err := parseTimespan(in)
-		if err != nil || got != want {
-			t.Errorf("parseTimespan(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"abc", "5 parsecs", "s5"} {
-		if _, err := parseTimespan(bad); err == nil {
-			t.Errorf("parseTimespan(%q) succeeded", bad)
+		if got := busLabel(in); got != want {
+			t.Errorf("busLabel(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
