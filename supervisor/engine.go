@@ -262,7 +262,7 @@ func (s *supervisor) announce(t states.Transition, f *states.Facts) {
 }
 
 // settle does, once the unit is ready, what start-up leaves: the check
-// of TimeoutStopSec= (a systemctl process: after READY=1, not beside
+// of TimeoutStopSec= (a D-Bus call to PID 1: after READY=1, not beside
 // docker create, whose CPU it took), then the return of start-up's
 // garbage to the kernel, so the scavenger does not wake us for it while
 // the container idles. The check has a deadline of its own.
