@@ -324,6 +324,30 @@ func TestEngineDrainTimeout(t *testing.T) {
 	}
 }
 
+// TestEngineWatchersNotAwaited: the end is reported and run returns while
+// a watcher (the signal catcher here) has not ended yet; it is told to end
+// once run returns.
+func TestEngineWatchersNotAwaited(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		w := newTestEngine(t, webSpec(), lingering(release))
+		w.wantState(states.Watch)
+		w.exit(testPid)
+		w.dockerEvent("die", "0")
+		if r := w.result(); r != (Result{Code: 0}) {
+			t.Errorf("Result = %+v, want code 0", r)
+		}
+		if n := len(w.lines(zapcore.InfoLevel, "container ended")); n != 1 {
+			t.Errorf("%d \"container ended\" lines, want 1", n)
+		}
+		synctest.Wait()
+		if n := w.count("process.CatchSignals ended"); n != 1 {
+			t.Errorf("the signal watcher saw its end %d times once run returned, want once", n)
+		}
+	})
+}
+
 // TestEngineWatchdogFired: systemd's watchdog signal kills the container
 // at once (SIGKILL, no stop timeout) and removes it; the unit has failed,
 // and the ERROR line says why pings were withheld.

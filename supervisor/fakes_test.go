@@ -73,6 +73,10 @@ func withWatchdog(interval time.Duration) option {
 	return func(w *world) { w.s.unit.Watchdog = interval }
 }
 
+// lingering keeps the signal watcher from returning after its ctx ended
+// until release is closed.
+func lingering(release chan struct{}) option { return func(w *world) { w.process.linger = release } }
+
 // withHealth is the container's health status once it runs.
 func withHealth(status string) option { return func(w *world) { w.docker.health = status } }
 
@@ -430,6 +434,9 @@ func (c *fakeCgroups) Moved() int { return 0 }
 type fakeProcess struct {
 	w       *world
 	signals chan watchers.Event
+	// linger, when set, keeps CatchSignals from returning after its ctx
+	// ended until it is closed: a watcher slow to notice the end.
+	linger chan struct{}
 
 	mu    sync.Mutex
 	ended map[int]chan struct{} // closed once the process ended
@@ -467,6 +474,10 @@ func (p *fakeProcess) CatchSignals(ctx context.Context, emit watchers.Emit) {
 	for {
 		select {
 		case <-ctx.Done():
+			_ = p.w.record(context.Background(), "process.CatchSignals ended")
+			if p.linger != nil {
+				<-p.linger
+			}
 			return
 		case e := <-p.signals:
 			emit(e)

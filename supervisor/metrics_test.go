@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/systemd-docker/systemd-docker/metrics"
+	"github.com/systemd-docker/systemd-docker/states"
 )
 
 // TestPrepareUnusableMetricsDir: a --metrics-dir that cannot be created is
@@ -82,5 +83,29 @@ func TestWriteMetricsWarnsOnce(t *testing.T) {
 	}
 	if debugs != 6 {
 		t.Errorf("%d debug lines, want 6 (the repeats)", debugs)
+	}
+}
+
+// TestMetricsTransitionWrites: a transition writes the file, except one
+// into a terminal state, which finish writes next.
+func TestMetricsTransitionWrites(t *testing.T) {
+	tests := []struct {
+		tr    states.Transition
+		wrote bool
+	}{
+		{states.Transition{From: states.Exiting, Event: states.EvExited, To: states.Remove}, true},
+		{states.Transition{From: states.Remove, Event: states.EvRemoved, To: states.Done}, false},
+		{states.Transition{From: states.Lookup, Event: states.EvFail, To: states.Failed}, false},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.tr.To), func(t *testing.T) {
+			dir := t.TempDir()
+			f := &metricsFile{m: metrics.New("web.service", nil), dir: dir, log: zap.NewNop()}
+			f.transition(tt.tr, &states.Facts{}, ports{})
+			_, err := os.Stat(filepath.Join(dir, "web.service.prom"))
+			if wrote := err == nil; wrote != tt.wrote {
+				t.Errorf("file written: %t, want %t (%v)", wrote, tt.wrote, err)
+			}
+		})
 	}
 }

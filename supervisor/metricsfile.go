@@ -36,6 +36,11 @@ func (f *metricsFile) transition(t states.Transition, facts *states.Facts, p por
 	if t.From == states.Create {
 		f.m.PullSeconds(p.docker.PullDuration())
 	}
+	if t.To.Terminal() {
+		// finish writes the file next, with how the container ended:
+		// one write (and fsync) less between Docker's die and our exit.
+		return
+	}
 	f.write()
 }
 
