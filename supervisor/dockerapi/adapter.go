@@ -127,7 +127,12 @@ type DaemonError struct {
 }
 
 func (e *DaemonError) Error() string {
-	return fmt.Sprintf("docker daemon at %s does not answer: %v; is dockerd running (systemctl status docker), and is DOCKER_HOST right?", e.Host, e.Err)
+	cause := e.Err
+	var ce *connError
+	if errors.As(cause, &ce) {
+		cause = ce.err // its own message names the host again
+	}
+	return fmt.Sprintf("docker daemon at %s does not answer: %v; is dockerd running (systemctl status docker), and is DOCKER_HOST right?", e.Host, cause)
 }
 
 func (e *DaemonError) Unwrap() error { return e.Err }
