@@ -186,11 +186,16 @@ func (a *Adapter) do(ctx context.Context, req request) (*response, error) {
 	return a.api.do(ctx, req)
 }
 
-// call makes req and decodes the answer's JSON into out (nil: the answer
-// is read and dropped), within CallTimeout.
+// call is fetch within CallTimeout.
 func (a *Adapter) call(ctx context.Context, req request, out any) error {
 	ctx, cancel := call(ctx)
 	defer cancel()
+	return a.fetch(ctx, req, out)
+}
+
+// fetch makes req and decodes the answer's JSON into out (nil: the answer
+// is read and dropped).
+func (a *Adapter) fetch(ctx context.Context, req request, out any) error {
 	resp, err := a.do(ctx, req)
 	if err != nil {
 		return err
@@ -311,11 +316,7 @@ func (a *Adapter) Stop(ctx context.Context, id string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, wait+CallTimeout)
 	defer cancel()
-	resp, err := a.do(ctx, post(id, "stop", nil))
-	if err == nil {
-		_, err = io.Copy(io.Discard, resp.body)
-		resp.body.Close()
-	}
+	err = a.fetch(ctx, post(id, "stop", nil), nil)
 	if isNotFound(err) {
 		return nil
 	}
@@ -371,16 +372,8 @@ func (a *Adapter) Wait(ctx context.Context, id string) (states.Container, error)
 // waitNotRunning returns once the daemon says the container does not run
 // (its wait endpoint, which answers only then), or the request fails.
 func (a *Adapter) waitNotRunning(ctx context.Context, id string) error {
-	resp, err := a.do(ctx, post(id, "wait", url.Values{"condition": {"not-running"}}))
-	if err != nil {
-		return err
-	}
-	defer resp.body.Close()
 	var r struct{ StatusCode int }
-	if err := json.NewDecoder(resp.body).Decode(&r); err != nil {
-		return fmt.Errorf("waiting for container %s: %w", id, err)
-	}
-	return nil
+	return a.fetch(ctx, post(id, "wait", url.Values{"condition": {"not-running"}}), &r)
 }
 
 // WaitHealthy implements states.Docker: it listens to the container's
