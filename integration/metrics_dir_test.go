@@ -49,6 +49,21 @@ func mdStop(t *testing.T, b *box.Box, unit string) {
 	}
 }
 
+// mdRemoveDir removes dir while the unit may be writing its file in it:
+// rm -rf fails (directory not empty) when a temporary file is created
+// between its listing and its rmdir, so it is tried again.
+func mdRemoveDir(t *testing.T, b *box.Box, dir string) {
+	t.Helper()
+	var stderr string
+	var err error
+	for range 5 {
+		if _, stderr, err = b.Exec("rm", "-rf", dir); err == nil {
+			return
+		}
+	}
+	t.Fatalf("rm -rf %s: %v: %s", dir, err, stderr)
+}
+
 // A --metrics-dir that does not exist is created (0755, as mkdir -p does
 // under systemd's default UMask=0022) and receives the unit's file.
 func TestMetricsDirCreated(t *testing.T) {
@@ -140,7 +155,9 @@ func TestMetricsDirUnusable(t *testing.T) {
 }
 
 // A --metrics-dir lost while the unit runs (removed) is one
-// warning, though every watchdog tick and state change tries again.
+// warning, though every watchdog tick and state change tries again, and
+// though a write under way when it goes fails at another step than the
+// writes after it.
 func TestMetricsDirLostWhileRunning(t *testing.T) {
 	forEachFlavour(t, func(t *testing.T, b *box.Box) {
 		dir := "/run/sdtest-metrics-" + randHex(4)
@@ -153,16 +170,14 @@ func TestMetricsDirLostWhileRunning(t *testing.T) {
 		startUnit(t, b, unit)
 		checkMainPID(t, b, unit)
 		mdWaitState(t, b, dir+"/"+unit+".prom", unit, "watch")
-		if _, stderr, err := b.Exec("rm", "-rf", dir); err != nil {
-			t.Fatalf("rm -rf %s: %v: %s", dir, err, stderr)
-		}
+		mdRemoveDir(t, b, dir)
 		// A watchdog tick (every 0.5 s with WatchdogSec=1) writes the
 		// metrics: the first failure is warned about.
 		failed := "metrics: writing " + dir + "/" // in the error of every failed write's line
 		waitFor(t, shortWait, "the warning in the journal", func() bool {
 			return strings.Contains(b.Journal(unit), failed)
 		})
-		mdStop(t, b, unit) // three more writes (to stop, remove, done), besides ticks meanwhile
+		mdStop(t, b, unit) // more writes (entering stop and remove, the last at exit), besides ticks meanwhile
 		j := b.Journal(unit)
 		if n := strings.Count(j, failed); n != 1 {
 			t.Errorf("%q %d times in the journal, want once:\n%s", failed, n, j)

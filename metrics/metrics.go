@@ -284,10 +284,11 @@ func (m *Metrics) WriteFile(dir string) error {
 }
 
 // NewFailure reports whether err, from WriteFile, is the first failure of
-// its kind: the same step of the write (open the directory, create, write,
-// sync, rename, ...) failing with the same errno. The caller warns about
-// the first and stays quiet about repeats, so that a full disk or a
-// removed directory is not logged at every state change and watchdog tick.
+// its kind: the same errno (ENOSPC, ENOENT, EACCES, ...), whichever step of
+// the write failed, or the same step for a failure without one. The caller
+// warns about the first and stays quiet about repeats, so that a full disk
+// or a removed directory is not logged at every state change and watchdog
+// tick, nor twice when the directory goes in the middle of a write.
 // False on a nil *Metrics or a nil err.
 func (m *Metrics) NewFailure(err error) bool {
 	if m == nil || err == nil {

@@ -56,20 +56,22 @@ type stepError struct {
 func (e *stepError) Error() string { return e.step + ": " + e.err.Error() }
 func (e *stepError) Unwrap() error { return e.err }
 
-// failureKind is what makes two write failures "the same": the step that
-// failed and its errno ("write: ENOSPC"), or just the step for an error
-// that carries no errno.
+// failureKind is what makes two write failures "the same": their errno
+// ("ENOSPC"), whichever step failed, or the step for an error that
+// carries no errno. The errno is what the operator acts on; the step
+// depends on timing: a directory removed while a write is under way fails
+// that write at its rename (ENOENT) and the next at opening the directory
+// (ENOENT again), and that is one problem.
 func failureKind(err error) string {
-	kind := "other"
-	var se *stepError
-	if errors.As(err, &se) {
-		kind = se.step
-	}
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
-		kind += ": " + unix.ErrnoName(errno)
+		return unix.ErrnoName(errno)
 	}
-	return kind
+	var se *stepError
+	if errors.As(err, &se) {
+		return se.step
+	}
+	return "other"
 }
 
 // openDir opens dir, following symlinks (see above), for the *at calls.

@@ -126,14 +126,15 @@ func TestWriteFileFailures(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		setup func(t *testing.T, dir string) string // returns the directory to write to
+		step  string                                // the step the message names
 		kind  string
 	}{
-		{"missing dir", func(t *testing.T, dir string) string { return filepath.Join(dir, "nope") }, "open directory: ENOENT"},
-		{"dir is a file", func(t *testing.T, dir string) string { return regularFile(t, dir) }, "open directory: ENOTDIR"},
+		{"missing dir", func(t *testing.T, dir string) string { return filepath.Join(dir, "nope") }, "open directory", "ENOENT"},
+		{"dir is a file", func(t *testing.T, dir string) string { return regularFile(t, dir) }, "open directory", "ENOTDIR"},
 		{"read-only", func(t *testing.T, dir string) string {
 			inject(t, &openat, failOpenat(unix.EROFS))
 			return dir
-		}, "create: EROFS"},
+		}, "create", "EROFS"},
 		{"full", func(t *testing.T, dir string) string {
 			// The temporary file exists when the write fails.
 			inject(t, &openat, func(dfd int, name string, flags int, mode uint32) (int, error) {
@@ -143,20 +144,21 @@ func TestWriteFileFailures(t *testing.T) {
 				return unix.Open("/dev/full", unix.O_WRONLY|unix.O_CLOEXEC, 0)
 			})
 			return dir
-		}, "write: ENOSPC"},
+		}, "write", "ENOSPC"},
 		{"textfile is a directory", func(t *testing.T, dir string) string {
 			if err := os.MkdirAll(filepath.Join(dir, FileName(unit), "x"), 0o755); err != nil {
 				t.Fatal(err)
 			}
 			return dir
-		}, "rename: EISDIR"},
+		}, "rename", "EISDIR"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			base := t.TempDir()
 			dir := tt.setup(t, base)
 			err := New(unit, nil).WriteFile(dir)
-			if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, FileName(unit))) {
-				t.Errorf("WriteFile = %v, want an error naming the path", err)
+			if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, FileName(unit))) ||
+				!strings.Contains(err.Error(), tt.step+": ") {
+				t.Errorf("WriteFile = %v, want an error naming the path and the step %q", err, tt.step)
 			}
 			if k := failureKind(err); k != tt.kind {
 				t.Errorf("kind %q, want %q (%v)", k, tt.kind, err)
@@ -193,6 +195,35 @@ func TestNewFailure(t *testing.T) {
 	}
 	if (*Metrics)(nil).NewFailure(enoent) {
 		t.Error("NewFailure on a nil *Metrics = true")
+	}
+}
+
+// TestNewFailureDirRemovedMidWrite: a directory removed while a write is
+// under way fails that write at its rename and the next one at opening
+// the directory; both are ENOENT, one problem, one warning.
+func TestNewFailureDirRemovedMidWrite(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "textfile")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	afterCreate = func(string) {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(func() { afterCreate = nil })
+	m := New(unit, nil)
+	mid := m.WriteFile(dir)
+	afterCreate = nil
+	next := m.WriteFile(dir)
+	if mid == nil || !strings.Contains(mid.Error(), "rename: ") || next == nil || !strings.Contains(next.Error(), "open directory: ") {
+		t.Fatalf("WriteFile = %v, then %v; want a failed rename, then a failed open of the directory", mid, next)
+	}
+	if !m.NewFailure(mid) {
+		t.Errorf("NewFailure(%v) = false, want true: the first failure", mid)
+	}
+	if m.NewFailure(next) {
+		t.Errorf("NewFailure(%v) = true after %v, want false: the same ENOENT", next, mid)
 	}
 }
 
