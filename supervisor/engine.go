@@ -63,6 +63,9 @@ func (s *supervisor) run(ctx context.Context) Result {
 		s.startJob(func() { p.Run(jctx) })
 	}
 	s.startJob(func() { s.sideJobs(jctx) })
+	if s.ports.metrics.m != nil {
+		go s.ports.metrics.run() // ended by finish (flush)
+	}
 
 	m := s.machine
 	if err := m.Run(ctx, s.inputs); err != nil {
@@ -82,13 +85,13 @@ func (s *supervisor) run(ctx context.Context) Result {
 	return exitResult(f, detached)
 }
 
-// finish says how the container ended and writes the final metrics.
+// finish says how the container ended and has the final metrics written.
 func (s *supervisor) finish(f *states.Facts, detached bool) {
 	s.report(f)
 	if f.Started && !detached {
 		s.ports.metrics.m.Exited(f.ExitCode, f.OOMKilled)
 	}
-	s.ports.metrics.write()
+	s.ports.metrics.flush(lastWriteWait)
 }
 
 // startWatcher runs a watcher until run returns; its events about

@@ -108,7 +108,7 @@ func newTestEngine(t *testing.T, spec states.Spec, opts ...option) *world {
 	s := &supervisor{drain: 10 * time.Second, log: log,
 		inputs: make(chan states.Input, 16), side: make(chan watchers.Event, 16)}
 	s.ports = ports{docker: w.docker, notifier: w.notifier, logs: w.output, cgroups: w.cgroups,
-		metrics: &metricsFile{log: log}, process: w.process}
+		metrics: newMetricsFile(nil, "", log), process: w.process}
 	// No PidFile: no spec here asks for one.
 	sp := states.Ports{Docker: w.docker, Logs: w.output, Cgroups: w.cgroups, Notifier: w.notifier, Log: log}
 	s.machine = states.New(spec, sp, s.observe, w.observe)

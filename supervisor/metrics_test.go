@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -42,10 +43,10 @@ func TestWriteMetricsWarnsOnce(t *testing.T) {
 	base := t.TempDir()
 	dir := filepath.Join(base, "metrics")
 	core, logs := observer.New(zapcore.DebugLevel)
-	f := &metricsFile{m: metrics.New("web.service", nil), dir: dir, log: zap.New(core)}
+	f := newMetricsFile(metrics.New("web.service", nil), dir, zap.New(core))
 	write := func(n int) {
 		for range n {
-			f.write()
+			f.writeNow()
 		}
 	}
 	write(3) // missing directory
@@ -86,12 +87,12 @@ func TestWriteMetricsWarnsOnce(t *testing.T) {
 	}
 }
 
-// TestMetricsTransitionWrites: a transition writes the file, except one
-// into a terminal state, which finish writes next.
+// TestMetricsTransitionWrites: a transition asks for a write, except one
+// into a terminal state, which finish (flush) writes next.
 func TestMetricsTransitionWrites(t *testing.T) {
 	tests := []struct {
 		tr    states.Transition
-		wrote bool
+		asked bool
 	}{
 		{states.Transition{From: states.Exiting, Event: states.EvExited, To: states.Remove}, true},
 		{states.Transition{From: states.Remove, Event: states.EvRemoved, To: states.Done}, false},
@@ -99,13 +100,92 @@ func TestMetricsTransitionWrites(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.tr.To), func(t *testing.T) {
-			dir := t.TempDir()
-			f := &metricsFile{m: metrics.New("web.service", nil), dir: dir, log: zap.NewNop()}
+			f := newMetricsFile(metrics.New("web.service", nil), t.TempDir(), zap.NewNop())
 			f.transition(tt.tr, &states.Facts{}, ports{})
-			_, err := os.Stat(filepath.Join(dir, "web.service.prom"))
-			if wrote := err == nil; wrote != tt.wrote {
-				t.Errorf("file written: %t, want %t (%v)", wrote, tt.wrote, err)
+			if asked := len(f.wanted) == 1; asked != tt.asked {
+				t.Errorf("write asked for: %t, want %t", asked, tt.asked)
 			}
 		})
+	}
+}
+
+// TestMetricsFlushWritesFinalFigures: flush has the file written with
+// what was recorded last, and run ends after it.
+func TestMetricsFlushWritesFinalFigures(t *testing.T) {
+	dir := t.TempDir()
+	f := newMetricsFile(metrics.New("web.service", nil), dir, zap.NewNop())
+	go f.run()
+	f.m.Transition(states.Transition{From: states.Remove, Event: states.EvRemoved, To: states.Done})
+	f.m.Exited(3, false)
+	f.flush(5 * time.Second)
+	select {
+	case <-f.ended:
+	default:
+		t.Fatal("run has not ended after flush")
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "web.service.prom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`systemd_docker_state{state="done",unit="web.service"} 1`, `systemd_docker_exit_code{unit="web.service"} 3`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("the file lacks %s:\n%s", want, data)
+		}
+	}
+}
+
+// TestMetricsStalledWriteBlocksNothing: while a write is stuck (a stalled
+// disk, here the write lock held), transitions and watchdog ticks go on
+// without waiting, their asks make one write, and flush gives up after
+// its wait with a warning instead of holding up the exit.
+func TestMetricsStalledWriteBlocksNothing(t *testing.T) {
+	dir := t.TempDir()
+	core, logs := observer.New(zapcore.WarnLevel)
+	f := newMetricsFile(metrics.New("web.service", nil), dir, zap.New(core))
+	f.mu.Lock() // the disk stalls
+	go f.run()
+	f.write()
+	waitUntil(t, func() bool { return len(f.wanted) == 0 }) // run took it and is stuck in writeNow
+	returned := make(chan struct{})
+	go func() {
+		for range 100 {
+			f.transition(states.Transition{From: states.Watch, Event: states.EvRestarted, To: states.Start}, &states.Facts{}, ports{docker: &fakeDocker{}})
+			f.write()
+		}
+		close(returned)
+	}()
+	select {
+	case <-returned:
+	case <-time.After(5 * time.Second):
+		t.Fatal("transitions and ticks waited for the stuck write")
+	}
+	if n := len(f.wanted); n != 1 {
+		t.Errorf("%d writes pending, want 1: asks during a write make one write after it", n)
+	}
+	start := time.Now()
+	f.flush(100 * time.Millisecond)
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("flush took %s with the write stuck, want about its 100ms wait", d)
+	}
+	assertLines(t, logs, zapcore.WarnLevel, "metrics not written: the last write did not end in time")
+	f.mu.Unlock() // the disk comes back: the pending write, then the last one
+	select {
+	case <-f.ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("run did not end once the disk came back")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "web.service.prom")); err != nil {
+		t.Errorf("no file once the disk came back: %v", err)
+	}
+}
+
+// waitUntil polls cond for up to 5 s.
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5s")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

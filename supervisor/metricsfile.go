@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -9,17 +10,65 @@ import (
 	"github.com/systemd-docker/systemd-docker/states"
 )
 
-// metricsFile keeps the metrics and writes them to DIR/<unit>.prom, from
-// the machine's goroutine (transitions) and the side jobs' (watchdog
-// ticks). Without --metrics-dir m is nil and nothing is written.
+// metricsFile keeps the metrics and has them written to DIR/<unit>.prom
+// by a goroutine of its own (run). Transitions (the machine's goroutine)
+// and watchdog ticks (the side jobs') only ask for a write and go on: a
+// directory on a disk that stalls delays the file, never a state change,
+// a watchdog ping or the exit. Without --metrics-dir m is nil and nothing
+// is written.
 type metricsFile struct {
 	m   *metrics.Metrics
 	dir string
 	log *zap.Logger
-	mu  sync.Mutex
+	mu  sync.Mutex // one write at a time
+	// wanted holds one request: the asks that come while a write is
+	// under way make one write after it, with the newest figures.
+	wanted chan struct{}
+	// last, closed by flush, asks for the final write; run closes ended
+	// after it.
+	last, ended chan struct{}
 }
 
-// transition records t and writes the file.
+// lastWriteWait is how long our exit waits for the final write.
+const lastWriteWait = 2 * time.Second
+
+func newMetricsFile(m *metrics.Metrics, dir string, log *zap.Logger) *metricsFile {
+	return &metricsFile{m: m, dir: dir, log: log,
+		wanted: make(chan struct{}, 1), last: make(chan struct{}), ended: make(chan struct{})}
+}
+
+// run writes the file whenever asked, until flush; started by the
+// engine's run, which also calls flush.
+func (f *metricsFile) run() {
+	defer close(f.ended)
+	for {
+		select {
+		case <-f.wanted:
+			f.writeNow()
+		case <-f.last:
+			f.writeNow()
+			return
+		}
+	}
+}
+
+// flush has the file written once more, with the final figures, and waits
+// for that at most wait: a write stuck on the disk does not hold up our
+// exit.
+func (f *metricsFile) flush(wait time.Duration) {
+	if f.m == nil {
+		return
+	}
+	close(f.last)
+	select {
+	case <-f.ended:
+	case <-time.After(wait):
+		f.log.Warn("metrics not written: the last write did not end in time (is the disk of --metrics-dir stalled?); exiting without it",
+			zap.String("dir", f.dir), zap.Duration("waited", wait))
+	}
+}
+
+// transition records t and asks for a write.
 func (f *metricsFile) transition(t states.Transition, facts *states.Facts, p ports) {
 	if f.m == nil {
 		return
@@ -37,20 +86,28 @@ func (f *metricsFile) transition(t states.Transition, facts *states.Facts, p por
 		f.m.PullSeconds(p.docker.PullDuration())
 	}
 	if t.To.Terminal() {
-		// finish writes the file next, with how the container ended:
+		// flush writes the file next, with how the container ended:
 		// one write (and fsync) less between Docker's die and our exit.
 		return
 	}
 	f.write()
 }
 
-// write writes the file; a failure is a warning once per kind (step and
-// errno), not at every state change and tick: metrics never take the
-// service down.
+// write asks run for a write; it never waits.
 func (f *metricsFile) write() {
 	if f.m == nil {
 		return
 	}
+	select {
+	case f.wanted <- struct{}{}:
+	default: // one is pending already: it will carry these figures too
+	}
+}
+
+// writeNow writes the file; a failure is a warning once per kind (its
+// error), not at every state change and tick: metrics never take the
+// service down.
+func (f *metricsFile) writeNow() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	err := f.m.WriteFile(f.dir)

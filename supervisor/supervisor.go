@@ -173,9 +173,8 @@ func (s *supervisor) wire(ctx context.Context, cfg Config, o Options, dir string
 // metricsFile is where the metrics go: DIR/<unit>.prom, named after the
 // container outside a unit; nowhere without --metrics-dir.
 func (s *supervisor) metricsFile(cfg Config) *metricsFile {
-	mf := &metricsFile{dir: cfg.MetricsDir, log: s.log}
 	if cfg.MetricsDir == "" {
-		return mf
+		return newMetricsFile(nil, "", s.log)
 	}
 	name := s.unit.Name
 	if name == "" {
@@ -184,8 +183,7 @@ func (s *supervisor) metricsFile(cfg Config) *metricsFile {
 	if name == "" {
 		name = "systemd-docker-" + states.ShortID(unit.Invocation(cfg.Environ))
 	}
-	mf.m = metrics.New(name, nil)
-	return mf
+	return newMetricsFile(metrics.New(name, nil), cfg.MetricsDir, s.log)
 }
 
 // wireProxy gives the container its own notify socket (--notify): a
