@@ -135,17 +135,26 @@ func TestMetricsFlushWritesFinalFigures(t *testing.T) {
 }
 
 // TestMetricsStalledWriteBlocksNothing: while a write is stuck (a stalled
-// disk, here the write lock held), transitions and watchdog ticks go on
+// disk), transitions and watchdog ticks go on
 // without waiting, their asks make one write, and flush gives up after
 // its wait with a warning instead of holding up the exit.
 func TestMetricsStalledWriteBlocksNothing(t *testing.T) {
 	dir := t.TempDir()
 	core, logs := observer.New(zapcore.WarnLevel)
 	f := newMetricsFile(metrics.New("web.service", nil), dir, zap.New(core))
-	f.mu.Lock() // the disk stalls
+	stalled, back := make(chan struct{}, 1), make(chan struct{})
+	write := f.writeFile
+	f.writeFile = func(dir string) error { // the disk stalls until back is closed
+		select {
+		case stalled <- struct{}{}:
+		default:
+		}
+		<-back
+		return write(dir)
+	}
 	go f.run()
 	f.write()
-	waitUntil(t, func() bool { return len(f.wanted) == 0 }) // run took it and is stuck in writeNow
+	<-stalled // run took it and is stuck in the write
 	returned := make(chan struct{})
 	go func() {
 		for range 100 {
@@ -168,7 +177,7 @@ func TestMetricsStalledWriteBlocksNothing(t *testing.T) {
 		t.Errorf("flush took %s with the write stuck, want about its 100ms wait", d)
 	}
 	assertLines(t, logs, zapcore.WarnLevel, "metrics not written: the last write did not end in time")
-	f.mu.Unlock() // the disk comes back: the pending write, then the last one
+	close(back) // the disk comes back: the pending write, then the last one
 	select {
 	case <-f.ended:
 	case <-time.After(5 * time.Second):
@@ -176,16 +185,5 @@ func TestMetricsStalledWriteBlocksNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "web.service.prom")); err != nil {
 		t.Errorf("no file once the disk came back: %v", err)
-	}
-}
-
-// waitUntil polls cond for up to 5 s.
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5s")
-		}
-		time.Sleep(time.Millisecond)
 	}
 }

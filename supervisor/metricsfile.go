@@ -1,7 +1,6 @@
 package supervisor
 
 import (
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -20,7 +19,8 @@ type metricsFile struct {
 	m   *metrics.Metrics
 	dir string
 	log *zap.Logger
-	mu  sync.Mutex // one write at a time
+	// writeFile is m.WriteFile; tests stall it.
+	writeFile func(dir string) error
 	// wanted holds one request: the asks that come while a write is
 	// under way make one write after it, with the newest figures.
 	wanted chan struct{}
@@ -33,7 +33,7 @@ type metricsFile struct {
 const lastWriteWait = 2 * time.Second
 
 func newMetricsFile(m *metrics.Metrics, dir string, log *zap.Logger) *metricsFile {
-	return &metricsFile{m: m, dir: dir, log: log,
+	return &metricsFile{m: m, dir: dir, log: log, writeFile: m.WriteFile,
 		wanted: make(chan struct{}, 1), last: make(chan struct{}), ended: make(chan struct{})}
 }
 
@@ -104,13 +104,11 @@ func (f *metricsFile) write() {
 	}
 }
 
-// writeNow writes the file; a failure is a warning once per kind (its
-// error), not at every state change and tick: metrics never take the
-// service down.
+// writeNow writes the file, from run only; a failure is a warning once
+// per kind (its error), not at every state change and tick: metrics never
+// take the service down.
 func (f *metricsFile) writeNow() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	err := f.m.WriteFile(f.dir)
+	err := f.writeFile(f.dir)
 	switch {
 	case err == nil:
 	case f.m.NewFailure(err):
