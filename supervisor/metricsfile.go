@@ -12,9 +12,11 @@ import (
 // metricsFile keeps the metrics and has them written to DIR/<unit>.prom
 // by a goroutine of its own (run). Transitions (the machine's goroutine)
 // and watchdog ticks (the side jobs') only ask for a write and go on: a
-// directory on a disk that stalls delays the file, never a state change,
-// a watchdog ping or the exit. Without --metrics-dir m is nil and nothing
-// is written.
+// directory on a disk that stalls delays the file, never a state change
+// or a watchdog ping, and the exit waits for it at most lastWriteWait
+// (the kernel may hold the process longer: a thread blocked in a write to
+// a frozen file system cannot be interrupted). Without --metrics-dir m is
+// nil and nothing is written.
 type metricsFile struct {
 	m   *metrics.Metrics
 	dir string
