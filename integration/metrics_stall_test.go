@@ -36,15 +36,12 @@ func newStallMount(t *testing.T, b *box.Box) *stallMount {
 	hostRun(t, "mkfs.ext4", "-q", "-F", img)
 	dev := strings.TrimSpace(hostRun(t, "losetup", "--find", "--show", img))
 	t.Cleanup(func() { _ = exec.Command("losetup", "-d", dev).Run() })
-	var st struct{ maj, min uint64 }
-	out := hostRun(t, "stat", "-c", "%t %T", dev)
-	f := strings.Fields(out)
-	st.maj, _ = strconv.ParseUint(f[0], 16, 32)
-	st.min, _ = strconv.ParseUint(f[1], 16, 32)
+	// stat prints the device numbers in hex; the shell's $((0x…)) makes them decimal for mknod.
+	devNum := strings.Fields(hostRun(t, "stat", "-c", "%t %T", dev))
 	m := &stallMount{b: b, Dir: "/run/sdtest-stall-" + randHex(4)}
 	node := "/sdtest-stall-" + randHex(4) + ".dev"
-	m.inBox(t, "sh", "-c", `mknod "$1" b "$2" "$3" && mkdir -p "$4" && mount "$1" "$4"; rc=$?; rm -f "$1"; exit $rc`,
-		"sh", node, strconv.FormatUint(st.maj, 10), strconv.FormatUint(st.min, 10), m.Dir)
+	m.inBox(t, "sh", "-c", `mknod "$1" b $((0x$2)) $((0x$3)) && mkdir -p "$4" && mount "$1" "$4"; rc=$?; rm -f "$1"; exit $rc`,
+		"sh", node, devNum[0], devNum[1], m.Dir)
 	t.Cleanup(func() {
 		_ = m.nsenter("fsfreeze", "-u", m.Dir).Run()
 		_ = m.nsenter("umount", "-l", m.Dir).Run()

@@ -63,9 +63,7 @@ func (s *supervisor) run(ctx context.Context) Result {
 		s.startJob(func() { p.Run(jctx) })
 	}
 	s.startJob(func() { s.sideJobs(jctx) })
-	if s.ports.metrics.m != nil {
-		go s.ports.metrics.run() // ended by finish (flush)
-	}
+	s.ports.metrics.start() // ended by finish (flush)
 
 	m := s.machine
 	if err := m.Run(ctx, s.inputs); err != nil {

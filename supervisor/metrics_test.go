@@ -158,7 +158,7 @@ func TestMetricsStalledWriteBlocksNothing(t *testing.T) {
 	returned := make(chan struct{})
 	go func() {
 		for range 100 {
-			f.transition(states.Transition{From: states.Watch, Event: states.EvRestarted, To: states.Start}, &states.Facts{}, ports{docker: &fakeDocker{}})
+			f.transition(states.Transition{From: states.Exiting, Event: states.EvExited, To: states.Remove}, &states.Facts{}, ports{})
 			f.write()
 		}
 		close(returned)

@@ -39,8 +39,14 @@ func newMetricsFile(m *metrics.Metrics, dir string, log *zap.Logger) *metricsFil
 		wanted: make(chan struct{}, 1), last: make(chan struct{}), ended: make(chan struct{})}
 }
 
-// run writes the file whenever asked, until flush; started by the
-// engine's run, which also calls flush.
+// start starts run, which the engine's run ends with flush.
+func (f *metricsFile) start() {
+	if f.m != nil {
+		go f.run()
+	}
+}
+
+// run writes the file whenever asked, until flush.
 func (f *metricsFile) run() {
 	defer close(f.ended)
 	for {
